@@ -1,0 +1,26 @@
+/* Internal interface of the pki layer. */
+#ifndef EID_INTERNAL_PKI_H
+#define EID_INTERNAL_PKI_H
+
+#include <time.h>
+#include <openssl/x509.h>
+
+#include "eid/pki.h"
+#include "eid/verify.h"
+#include "../common/common.h"
+#include "../token/token.h"
+
+/* Outcome of certificate path validation. */
+typedef struct eid_chain_result {
+	eid_indication indication;      /* EID_TOTAL_PASSED when the chain is good */
+	eid_subindication sub;
+	char message[512];
+	STACK_OF(X509) *chain;          /* the path found, leaf first (may be partial); owned */
+} eid_chain_result;
+
+/* Validate @leaf at @when against @trust, with @untrusted as candidate intermediates. */
+int eid_pki__validate_chain(const eid_trust *trust, X509 *leaf, STACK_OF(X509) *untrusted, time_t when,
+			    eid_chain_result *res);
+void eid_pki__chain_result_clear(eid_chain_result *res);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * CAdES / CMS validation following the basic signature validation of
+ * ETSI EN 319 102-1 (clause 5.3): format checking, identification of the
+ * signing certificate, X.509 certificate validation, cryptographic
+ * verification and signature acceptance.  A failed cryptographic check
+ * (TOTAL-FAILED) outweighs an INDETERMINATE chain.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/ess.h>
+#include <openssl/pem.h>
+#include <openssl/cms.h>
+#include <openssl/x509v3.h>
+
+#include "../cms/cms.h"
+#include "../pki/pki.h"
+#include "report.h"
+#include "verify.h"
+
+/* Digests of the signed content, computed once per algorithm. */
+typedef struct content_digests {
+	const char *data_path;
+	const ASN1_OCTET_STRING *embedded;
+	struct {
+		int nid;
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int len;
+	} cache[4];
+	size_t n;
+} content_digests;
+
+static int content_digest(content_digests *cd, const EVP_MD *md, const unsigned char **out, unsigned int *len)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cd->n; i++) {
+		if (cd->cache[i].nid == EVP_MD_get_type(md)) {
+			*out = cd->cache[i].md;
+			*len = cd->cache[i].len;
+			return EID_OK;
+		}
+	}
+	if (cd->n == EID_ARRAY_SIZE(cd->cache))
+		return eid_error__set(EID_ETOOBIG, "too many digest algorithms");
+	if (cd->embedded != NULL)
+		rc = eid_cms__digest(ASN1_STRING_get0_data(cd->embedded), (size_t)ASN1_STRING_length(cd->embedded), md,
+				     cd->cache[cd->n].md, &cd->cache[cd->n].len);
+	else
+		rc = eid_cms__digest_file(cd->data_path, md, cd->cache[cd->n].md, &cd->cache[cd->n].len);
+	if (rc < 0)
+		return rc;
+	cd->cache[cd->n].nid = EVP_MD_get_type(md);
+	*out = cd->cache[cd->n].md;
+	*len = cd->cache[cd->n].len;
+	cd->n++;
+	return EID_OK;
+}
+
+/* The single value of a signed attribute, or NULL (absent or repeated: @count says which). */
+static ASN1_TYPE *single_attr(CMS_SignerInfo *si, int nid, int *count)
+{
+	int i = CMS_signed_get_attr_by_NID(si, nid, -1);
+	X509_ATTRIBUTE *a;
+
+	*count = 0;
+	if (i < 0)
+		return NULL;
+	*count = 1;
+	if (CMS_signed_get_attr_by_NID(si, nid, i) >= 0) {
+		*count = 2;
+		return NULL;
+	}
+	a = CMS_signed_get_attr(si, i);
+	if (X509_ATTRIBUTE_count(a) != 1) {
+		*count = 2;
+		return NULL;
+	}
+	return X509_ATTRIBUTE_get0_type(a, 0);
+}
+
+static int64_t asn1_time_to_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+static const char *sig_alg_name(CMS_SignerInfo *si, X509 *cert)
+{
+	X509_ALGOR *alg = NULL;
+	int nid;
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &alg);
+	nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef;
+	if (nid == NID_rsassaPss)
+		return "RSA-PSS";
+	if (EVP_PKEY_is_a(X509_get0_pubkey(cert), "EC"))
+		return "ECDSA";
+	if (EVP_PKEY_is_a(X509_get0_pubkey(cert), "RSA"))
+		return "RSA";
+	return OBJ_nid2sn(nid);
+}
+
+/* Identification of the signing certificate (EN 319 102-1, 5.2.3). */
+static void check_signing_cert_attr(eid_sig_report *s, CMS_SignerInfo *si, X509 *signer, int *have_v2)
+{
+	int count1, count2, ok;
+	ASN1_TYPE *v2 = single_attr(si, NID_id_smime_aa_signingCertificateV2, &count2);
+	ASN1_TYPE *v1 = single_attr(si, NID_id_smime_aa_signingCertificate, &count1);
+	ESS_SIGNING_CERT_V2 *ssv2 = NULL;
+	ESS_SIGNING_CERT *ss = NULL;
+	STACK_OF(X509) *chain;
+	const unsigned char *p;
+
+	*have_v2 = 0;
+	if (count2 > 1 || count1 > 1) {
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "the signing-certificate attribute is repeated");
+		return;
+	}
+	if (v2 == NULL && v1 == NULL) {
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+			      "no signing-certificate-v2 attribute binds the signer's certificate to the signature");
+		return;
+	}
+	if (v2 != NULL && v2->type == V_ASN1_SEQUENCE) {
+		p = v2->value.sequence->data;
+		ssv2 = d2i_ESS_SIGNING_CERT_V2(NULL, &p, v2->value.sequence->length);
+		*have_v2 = ssv2 != NULL;
+	}
+	if (v2 == NULL && v1 != NULL && v1->type == V_ASN1_SEQUENCE) {
+		p = v1->value.sequence->data;
+		ss = d2i_ESS_SIGNING_CERT(NULL, &p, v1->value.sequence->length);
+		eid_sig__warn(s, "the signer's certificate is bound with SHA-1 (signing-certificate, not -v2)");
+	}
+	if (ssv2 == NULL && ss == NULL) {
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "the signing-certificate attribute is malformed");
+		ERR_clear_error();
+		return;
+	}
+	chain = sk_X509_new_null();
+	ok = chain != NULL && sk_X509_push(chain, signer) &&
+	     OSSL_ESS_check_signing_certs(ss, ssv2, chain, 1) > 0;
+	sk_X509_free(chain);
+	ERR_clear_error();
+	if (!ok)
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+			      "the signing-certificate attribute names another certificate than the signer's");
+	ESS_SIGNING_CERT_V2_free(ssv2);
+	ESS_SIGNING_CERT_free(ss);
+}
+
+static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *si, STACK_OF(X509) *certs,
+			   content_digests *cd, const eid_verify_opts *o, time_t when)
+{
+	eid_sig_report *s;
+	X509_ALGOR *dig = NULL;
+	const EVP_MD *md;
+	X509 *signer = NULL;
+	ASN1_TYPE *ct, *mdv, *st;
+	const unsigned char *digest = NULL;
+	unsigned int digest_len = 0;
+	int i, count, rc, have_v2 = 0, format_ok = 1;
+	eid_chain_result chain;
+	char *tmp;
+
+	if ((rc = eid_report__add(r, &s)) < 0)
+		return rc;
+	eid_sig__set(&s->format, "CAdES");
+
+	/* Signing certificate: from the SignerIdentifier among the embedded certificates. */
+	for (i = 0; i < sk_X509_num(certs) && signer == NULL; i++)
+		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0)
+			signer = sk_X509_value(certs, i);
+	if (signer == NULL) {
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+			      "the signer's certificate is not in the signature");
+		return EID_OK;
+	}
+	CMS_SignerInfo_set1_signer_cert(si, signer);
+	tmp = eid_cert__display_name(signer);
+	eid_sig__set(&s->signer_name, tmp);
+	free(tmp);
+	tmp = eid_cert__name(X509_get_subject_name(signer));
+	eid_sig__set(&s->signer_subject, tmp);
+	free(tmp);
+	tmp = eid_cert__name(X509_get_issuer_name(signer));
+	eid_sig__set(&s->signer_issuer, tmp);
+	free(tmp);
+	tmp = eid_cert__serial_hex(signer);
+	eid_sig__set(&s->signer_serial, tmp);
+	free(tmp);
+	s->key_bits = (unsigned int)EVP_PKEY_get_bits(X509_get0_pubkey(signer));
+	eid_sig__set(&s->algorithm, sig_alg_name(si, signer));
+
+	/* Format checking. */
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, NULL);
+	md = dig ? EVP_get_digestbyobj(dig->algorithm) : NULL;
+	if (md == NULL) {
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "unknown digest algorithm");
+		return EID_OK;
+	}
+	eid_sig__set(&s->hash, EVP_MD_get0_name(md));
+	{
+		eid_hash h;
+
+		if (eid_hash__from_md(md, &h) == EID_OK)
+			eid_sig__set(&s->hash, eid_hash_name(h));
+		eid_error_clear();
+	}
+	if (CMS_signed_get_attr_count(si) <= 0) {
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE,
+			      "no signed attributes: not a CAdES signature");
+		return EID_OK;
+	}
+	ct = single_attr(si, NID_pkcs9_contentType, &count);
+	if (ct == NULL || ct->type != V_ASN1_OBJECT || OBJ_cmp(ct->value.object, CMS_get0_eContentType(cms)) != 0) {
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE,
+			      "the content-type attribute is missing, repeated or does not match the content");
+		format_ok = 0;
+	}
+	mdv = single_attr(si, NID_pkcs9_messageDigest, &count);
+	if (mdv == NULL || mdv->type != V_ASN1_OCTET_STRING) {
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE,
+			      "the message-digest attribute is missing or repeated");
+		return EID_OK;
+	}
+	st = single_attr(si, NID_pkcs9_signingTime, &count);
+	if (st != NULL && (st->type == V_ASN1_UTCTIME || st->type == V_ASN1_GENERALIZEDTIME))
+		s->claimed_time = asn1_time_to_epoch(st->value.utctime);
+	else if (count > 1)
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "the signing-time attribute is repeated");
+
+	/* Cryptographic verification: the content digest, then the signature value. */
+	if ((rc = content_digest(cd, md, &digest, &digest_len)) < 0) {
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIGNED_DATA_NOT_FOUND, "%s", eid_error_last()->message);
+		return rc == EID_EIO ? rc : EID_OK;
+	}
+	if ((unsigned)ASN1_STRING_length(mdv->value.octet_string) != digest_len ||
+	    memcmp(ASN1_STRING_get0_data(mdv->value.octet_string), digest, digest_len) != 0) {
+		/* Hash and signature failures decide over any earlier finding. */
+		s->indication = EID_TOTAL_PASSED;
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_HASH_FAILURE,
+			      "the signed data does not match the message digest: the file was changed, or is not the one signed");
+		return EID_OK;
+	}
+	if (CMS_SignerInfo_verify(si) != 1) {
+		ERR_clear_error();
+		s->indication = EID_TOTAL_PASSED;
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_SIG_CRYPTO_FAILURE,
+			      "the signature value does not verify with the signer's public key");
+		return EID_OK;
+	}
+
+	/* Identification of the signing certificate. */
+	check_signing_cert_attr(s, si, signer, &have_v2);
+
+	/* X.509 certificate validation. */
+	if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &chain)) < 0)
+		return rc;
+	for (i = 0; i < sk_X509_num(chain.chain); i++) {
+		tmp = eid_cert__name(X509_get_subject_name(sk_X509_value(chain.chain, i)));
+		eid_strlist__add(&s->chain, tmp);
+		free(tmp);
+	}
+	if (chain.indication != EID_TOTAL_PASSED)
+		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
+	eid_pki__chain_result_clear(&chain);
+
+	/* Signature acceptance: algorithms and key usage. */
+	if (EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1)
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			      "%s is no longer acceptable for signatures", EVP_MD_get0_name(md));
+	if (s->key_bits > 0 && s->key_bits < 2048 && strncmp(s->algorithm, "RSA", 3) == 0)
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			      "an RSA key of %u bits is too weak", s->key_bits);
+	{
+		unsigned int f = eid_cert__flags(signer);
+
+		if (!(f & (EID_CERT_NON_REPUDIATION | EID_CERT_DIGITAL_SIGNATURE)))
+			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,
+				      "the signer's certificate does not allow signatures (keyUsage)");
+		else if (!(f & EID_CERT_NON_REPUDIATION))
+			eid_sig__warn(s, "the signer's certificate lacks nonRepudiation: it may be an authentication certificate");
+	}
+	eid_sig__warn(s, "revocation status not checked: no revocation data in a B-B signature");
+
+	if (format_ok && have_v2 && s->claimed_time >= 0)
+		eid_sig__set(&s->level, "CAdES-BASELINE-B");
+	else
+		eid_sig__warn(s, "not a CAdES baseline signature (%s)",
+			      !have_v2 ? "no signing-certificate-v2" : s->claimed_time < 0 ? "no signing-time" : "format");
+	return EID_OK;
+}
+
+int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, const eid_verify_opts *o)
+{
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(X509) *certs = NULL;
+	content_digests cd;
+	ASN1_OCTET_STRING **content;
+	time_t when = o->validation_time ? (time_t)o->validation_time : time(NULL);
+	int i, rc = EID_OK;
+
+	if (len > EID_CMS_MAX_SIZE)
+		return eid_error__set(EID_ETOOBIG, "a CMS signature larger than %u bytes", EID_CMS_MAX_SIZE);
+	if (len > 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+
+		cms = bio ? PEM_read_bio_CMS(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	} else {
+		const unsigned char *p = data;
+
+		cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+		if (cms != NULL && p != data + len) {
+			CMS_ContentInfo_free(cms);
+			return eid_error__set(EID_EFORMAT, "%zu bytes of garbage after the CMS structure",
+					      (size_t)(data + len - p));
+		}
+	}
+	if (cms == NULL)
+		return eid_error__ossl(EID_EFORMAT, "not a CMS signature, or a truncated or corrupted one");
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		rc = eid_error__set(EID_EFORMAT, "the CMS structure is not SignedData");
+		goto out;
+	}
+	memset(&cd, 0, sizeof(cd));
+	content = CMS_get0_content(cms);
+	if (content != NULL && *content != NULL) {
+		cd.embedded = *content;
+		if (o->data_path != NULL)
+			EID_LOG_W("the signature holds its content: ignoring the data file '%s'", o->data_path);
+	} else if (o->data_path == NULL) {
+		rc = eid_error__set(EID_EINVAL, "a detached signature: the signed file must be given too");
+		goto out;
+	} else {
+		cd.data_path = o->data_path;
+		/* Fail early, as an error, when the data cannot be read at all. */
+		if (access(o->data_path, R_OK) != 0) {
+			rc = eid_error__set(EID_EIO, "cannot read the signed file '%s': %m", o->data_path);
+			goto out;
+		}
+	}
+	certs = CMS_get1_certs(cms);
+	if (certs == NULL)
+		certs = sk_X509_new_null();
+	sis = CMS_get0_SignerInfos(cms);
+	if (certs == NULL || sis == NULL || sk_CMS_SignerInfo_num(sis) == 0) {
+		rc = eid_error__set(EID_EFORMAT, "the SignedData has no signer");
+		goto out;
+	}
+	if (sk_CMS_SignerInfo_num(sis) > 64) {
+		rc = eid_error__set(EID_ETOOBIG, "more than 64 signers");
+		goto out;
+	}
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && rc == EID_OK; i++)
+		rc = validate_signer(r, cms, sk_CMS_SignerInfo_value(sis, i), certs, &cd, o, when);
+out:
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return rc;
+}

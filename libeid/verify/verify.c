@@ -1,0 +1,79 @@
+/* Entry points of validation: recognise the format, run its process. */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "verify.h"
+#include "../cms/cms.h"
+
+static int check_opts(const eid_verify_opts *o)
+{
+	if (o->version != EID_VERIFY_OPTS_VERSION)
+		return eid_error__set(EID_EVERSION, "eid_verify_opts version %u is unknown", o->version);
+	return EID_OK;
+}
+
+static int verify_mem(eid_report **out, const char *name, const unsigned char *data, size_t len,
+		      const eid_verify_opts *o)
+{
+	eid_report *r = NULL;
+	int rc;
+
+	if ((rc = eid_report__new(&r, name, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
+		return rc;
+	if (len >= 5 && memcmp(data, "%PDF-", 5) == 0)
+		rc = eid_error__set(EID_EUNSUPPORTED, "PDF signatures are not supported yet");
+	else if (len >= 1 && (data[0] == 0x30 || (len > 10 && memcmp(data, "-----BEGIN", 10) == 0)))
+		rc = eid_verify__cades(r, data, len, o);
+	else
+		rc = eid_error__set(EID_EUNSUPPORTED, "the signature format of '%s' is not recognised",
+				    name ? name : "the input");
+	if (rc < 0) {
+		eid_report_free(r);
+		return rc;
+	}
+	*out = r;
+	return EID_OK;
+}
+
+EID_EXTERN int eid_verify_cades(eid_report **out, const unsigned char *p7s, size_t len, const eid_verify_opts *opts)
+{
+	static const eid_verify_opts defaults = EID_VERIFY_OPTS_INIT;
+	const eid_verify_opts *o = opts ? opts : &defaults;
+	eid_report *r = NULL;
+	int rc;
+
+	if (out == NULL || p7s == NULL)
+		return eid_error__set(EID_EINVAL, "eid_verify_cades: NULL argument");
+	*out = NULL;
+	if ((rc = check_opts(o)) < 0)
+		return rc;
+	if ((rc = eid_report__new(&r, NULL, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
+		return rc;
+	if ((rc = eid_verify__cades(r, p7s, len, o)) < 0) {
+		eid_report_free(r);
+		return rc;
+	}
+	*out = r;
+	return EID_OK;
+}
+
+EID_EXTERN int eid_verify_file(eid_report **out, const char *path, const eid_verify_opts *opts)
+{
+	static const eid_verify_opts defaults = EID_VERIFY_OPTS_INIT;
+	const eid_verify_opts *o = opts ? opts : &defaults;
+	eid_buf data = EID_BUF_INIT;
+	int rc;
+
+	if (out == NULL || path == NULL)
+		return eid_error__set(EID_EINVAL, "eid_verify_file: NULL argument");
+	*out = NULL;
+	if ((rc = check_opts(o)) < 0)
+		return rc;
+	if ((rc = eid_io__read_file(path, EID_CMS_MAX_SIZE, &data)) < 0)
+		return rc;
+	rc = verify_mem(out, path, data.data, data.len, o);
+	eid_buf_clear(&data);
+	return rc;
+}

@@ -1,0 +1,259 @@
+/* eid-sign: sign files with a key on a PKCS#11 token or in a PKCS#12 file. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <eid/eid.h>
+
+#include "cli.h"
+
+typedef struct sign_args {
+	const char *output;
+	const char *format;
+	const char *level;
+	const char *module;
+	const char *token;
+	const char *key_id;
+	const char *cert_label;
+	const char *pin_src;
+	const char *pkcs12;
+	const char *pass_src;
+	const char *hash;
+	int pss;
+	int no_chain;
+	int allow_final_try;
+	int list_keys;
+} sign_args;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s INPUT... -o OUTPUT [options]\n"
+		"       %s --list-keys [--module P11LIB]\n"
+		"Sign files with a key on a PKCS#11 token or card, or in a PKCS#12 file.\n"
+		"\n"
+		"  -o, --output FILE        the signature to write (written atomically)\n"
+		"  -f, --format FMT         cades (pades, xades, asice, asics: not yet built)\n"
+		"  -l, --level LEVEL        B-B (B-T, B-LT, B-LTA: not yet built)\n"
+		"      --hash ALG           sha256 (default), sha384 or sha512\n"
+		"      --pss                RSA-PSS instead of PKCS#1 v1.5 for RSA keys\n"
+		"      --no-chain           embed only the signer's certificate\n"
+		"Key on a PKCS#11 token:\n"
+		"      --module P11LIB      the PKCS#11 module (default: $EID_PKCS11_MODULE,\n"
+		"                           p11-kit's proxy, OpenSC)\n"
+		"      --token LABEL        the token's label\n"
+		"      --key-id HEX         the key's CKA_ID\n"
+		"      --cert-label LABEL   the certificate's CKA_LABEL\n"
+		"      --pin SRC            pass:TEXT, env:VAR, file:PATH, fd:N or stdin;\n"
+		"                           without it, a prompt without echo (or the pinpad)\n"
+		"      --allow-final-try    send the PIN even when one try is left\n"
+		"      --list-keys          list tokens and certificates, then exit\n"
+		"Key in a file:\n"
+		"      --pkcs12 FILE        a PKCS#12 file\n"
+		"      --pass SRC           its password (same forms as --pin)\n"
+		"\n"
+		"  -h, --help               this help\n"
+		"  -V, --version            the version\n"
+		"\n"
+		"Exit status: 0 signed, 3 error (nothing written).\n",
+		cli_prog, cli_prog);
+}
+
+static int pin_from_src(char *buf, size_t size, const eid_pin_request *req, void *userdata)
+{
+	const char *src = userdata;
+	char prompt[160];
+	int n;
+
+	if (req->flags & EID_PIN_FLAG_FINAL_TRY)
+		fprintf(stderr, "%s: warning: one PIN try left on '%s'\n", cli_prog, req->token_label);
+	snprintf(prompt, sizeof(prompt), "PIN for %s%s%s%s: ", req->token_label, req->key_label ? " (" : "",
+		 req->key_label ? req->key_label : "", req->key_label ? ")" : "");
+	n = cli_read_secret(src, prompt, buf, size);
+	return n < 0 ? EID_ECANCELED : n;
+}
+
+static int list_keys(const sign_args *a)
+{
+	eid_pkcs11 *p11 = NULL;
+	size_t i;
+
+	if (eid_pkcs11_open(&p11, a->module) < 0) {
+		cli_err("%s", eid_error_last()->message);
+		return CLI_EXIT_ERROR;
+	}
+	printf("Module: %s\n", eid_pkcs11_module_path(p11));
+	for (i = 0; i < eid_pkcs11_token_count(p11); i++) {
+		const eid_token_info *t = eid_pkcs11_token(p11, i);
+
+		printf("Token %zu: '%s' (%s %s, serial %s)%s%s%s%s\n", i, t->label, t->manufacturer, t->model, t->serial,
+		       t->flags & EID_TOKEN_PINPAD ? " [pinpad]" : "",
+		       t->flags & EID_TOKEN_PIN_COUNT_LOW ? " [PIN: few tries left]" : "",
+		       t->flags & EID_TOKEN_PIN_FINAL_TRY ? " [PIN: final try]" : "",
+		       t->flags & EID_TOKEN_PIN_LOCKED ? " [PIN: blocked]" : "");
+	}
+	for (i = 0; i < eid_pkcs11_cert_count(p11); i++) {
+		const eid_cert_info *c = eid_pkcs11_cert(p11, i);
+
+		printf("  token %zu id %-4s %-16s %s%s %s-%u  %s\n", c->token_index, c->id_hex, c->label,
+		       c->flags & EID_CERT_CA ? "[CA] " : "",
+		       c->flags & EID_CERT_NON_REPUDIATION ? "[signing]" :
+		       c->flags & EID_CERT_DIGITAL_SIGNATURE ? "[auth]" : "[other]",
+		       c->key_type == EID_KEY_EC ? "EC" : c->key_type == EID_KEY_RSA ? "RSA" : "?", c->key_bits,
+		       c->subject);
+	}
+	eid_pkcs11_free(p11);
+	return CLI_EXIT_OK;
+}
+
+static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_signer **signer)
+{
+	int rc;
+
+	if (a->pkcs12 != NULL) {
+		char pass[1024];
+		int n = cli_read_secret(a->pass_src, "Password for the PKCS#12 file: ", pass, sizeof(pass));
+
+		if (n < 0)
+			return -1;
+		rc = eid_signer_new_pkcs12(signer, a->pkcs12, pass);
+		eid_memzero(pass, sizeof(pass));
+	} else {
+		eid_pkcs11_select sel = EID_PKCS11_SELECT_INIT;
+
+		sel.token_label = a->token;
+		sel.key_id_hex = a->key_id;
+		sel.cert_label = a->cert_label;
+		sel.pin_cb = pin_from_src;
+		sel.pin_userdata = (void *)a->pin_src;
+		sel.flags = a->allow_final_try ? EID_SELECT_ALLOW_FINAL_TRY : 0;
+		rc = eid_pkcs11_open(p11, a->module);
+		if (rc == EID_OK)
+			rc = eid_signer_new_pkcs11(signer, *p11, &sel);
+	}
+	if (rc < 0)
+		cli_err("%s", eid_error_last()->message);
+	return rc;
+}
+
+static const char *guess_format(int n_inputs, char **inputs)
+{
+	const char *dot;
+
+	if (n_inputs > 1)
+		return "asice";
+	dot = strrchr(inputs[0], '.');
+	if (dot != NULL && strcasecmp(dot, ".pdf") == 0)
+		return "pades";
+	if (dot != NULL && strcasecmp(dot, ".xml") == 0)
+		return "xades";
+	return "asice";
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "token", required_argument, NULL, 't' },
+		{ "key-id", required_argument, NULL, 'k' },
+		{ "cert-label", required_argument, NULL, 'c' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "pkcs12", required_argument, NULL, 'P' },
+		{ "pass", required_argument, NULL, 'w' },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "pss", no_argument, NULL, 'S' },
+		{ "no-chain", no_argument, NULL, 'N' },
+		{ "allow-final-try", no_argument, NULL, 'F' },
+		{ "list-keys", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	sign_args a;
+	eid_cades_opts co = EID_CADES_OPTS_INIT;
+	eid_pkcs11 *p11 = NULL;
+	eid_signer *signer = NULL;
+	eid_buf out = EID_BUF_INIT;
+	int c, rc, status = CLI_EXIT_ERROR;
+
+	cli_set_prog(argv[0]);
+	memset(&a, 0, sizeof(a));
+	while ((c = getopt_long(argc, argv, "o:f:l:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': a.output = optarg; break;
+		case 'f': a.format = optarg; break;
+		case 'l': a.level = optarg; break;
+		case 'm': a.module = optarg; break;
+		case 't': a.token = optarg; break;
+		case 'k': a.key_id = optarg; break;
+		case 'c': a.cert_label = optarg; break;
+		case 'p': a.pin_src = optarg; break;
+		case 'P': a.pkcs12 = optarg; break;
+		case 'w': a.pass_src = optarg; break;
+		case 'H': a.hash = optarg; break;
+		case 'S': a.pss = 1; break;
+		case 'N': a.no_chain = 1; break;
+		case 'F': a.allow_final_try = 1; break;
+		case 'L': a.list_keys = 1; break;
+		case 'h': usage(stdout); return CLI_EXIT_OK;
+		case 'V': cli_print_version(); return CLI_EXIT_OK;
+		default: usage(stderr); return CLI_EXIT_ERROR;
+		}
+	}
+	if (a.list_keys)
+		return list_keys(&a);
+	if (optind >= argc || a.output == NULL) {
+		cli_err(optind >= argc ? "no input file" : "no output file (-o)");
+		usage(stderr);
+		return CLI_EXIT_ERROR;
+	}
+	if (a.format == NULL)
+		a.format = guess_format(argc - optind, argv + optind);
+	if (strcasecmp(a.format, "cades") != 0) {
+		cli_err("format '%s' is not built yet; use -f cades", a.format);
+		return CLI_EXIT_ERROR;
+	}
+	if (argc - optind != 1) {
+		cli_err("a CAdES detached signature covers one file");
+		return CLI_EXIT_ERROR;
+	}
+	if (a.level != NULL && eid_level_from_name(&co.level, a.level) < 0) {
+		cli_err("%s", eid_error_last()->message);
+		return CLI_EXIT_ERROR;
+	}
+	if (a.hash != NULL && eid_hash_from_name(&co.hash, a.hash) < 0) {
+		cli_err("%s", eid_error_last()->message);
+		return CLI_EXIT_ERROR;
+	}
+	if (a.pkcs12 != NULL && (a.module || a.token || a.key_id || a.cert_label || a.pin_src)) {
+		cli_err("--pkcs12 does not go with the PKCS#11 options");
+		return CLI_EXIT_ERROR;
+	}
+	co.scheme = a.pss ? EID_SIG_RSA_PSS : EID_SIG_DEFAULT;
+	co.flags = a.no_chain ? EID_CADES_NO_CHAIN : 0;
+
+	if (make_signer(&a, &p11, &signer) < 0)
+		goto out;
+	rc = eid_cades_sign_file(signer, argv[optind], &co, &out);
+	if (rc == EID_OK)
+		rc = eid_file_write_atomic(a.output, out.data, out.len);
+	if (rc < 0) {
+		cli_err("%s", eid_error_last()->message);
+		goto out;
+	}
+	fprintf(stderr, "%s: signed '%s' as %s (CAdES %s, %s) into '%s'\n", cli_prog, argv[optind],
+		eid_signer_name(signer), eid_level_name(co.level), eid_hash_name(co.hash), a.output);
+	status = CLI_EXIT_OK;
+out:
+	eid_buf_clear(&out);
+	eid_signer_free(signer);
+	eid_pkcs11_free(p11);
+	return status;
+}

@@ -1,0 +1,152 @@
+/* eid-verify: validate signatures and report in ETSI EN 319 102-1 terms. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <eid/eid.h>
+
+#include "cli.h"
+
+/* Exit statuses (the CLI contract). */
+#define EXIT_PASSED 0
+#define EXIT_INDETERMINATE 1
+#define EXIT_FAILED 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s FILE... [--trust FILE|DIR]... [--data FILE] [--json] [--online]\n"
+		"Validate the signatures in each FILE and report per signature an indication\n"
+		"(TOTAL-PASSED, INDETERMINATE, TOTAL-FAILED) and sub-indication (ETSI EN 319 102-1).\n"
+		"\n"
+		"  -t, --trust FILE|DIR  trust anchors: PEM or DER certificates, or a folder of them\n"
+		"  -d, --data FILE       the signed file, for a detached signature (default for\n"
+		"                        X.p7s: X, when it exists)\n"
+		"  -j, --json            the report as JSON (an array when several files are given)\n"
+		"      --online          fetch revocation data (not built yet: reported as a warning)\n"
+		"  -q, --quiet           print nothing, only set the exit status\n"
+		"  -h, --help            this help\n"
+		"  -V, --version         the version\n"
+		"\n"
+		"Exit status: 0 all TOTAL-PASSED, 1 some INDETERMINATE, 2 some TOTAL-FAILED,\n"
+		"3 usage or input error.\n",
+		cli_prog);
+}
+
+/* X.p7s / X.p7m / X.sig beside X: the usual naming of a detached signature. */
+static char *guess_data(const char *path)
+{
+	static const char *const exts[] = { ".p7s", ".sig", ".p7m", ".pkcs7" };
+	size_t n = strlen(path), i, e;
+	char *data;
+
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		e = strlen(exts[i]);
+		if (n > e && strcmp(path + n - e, exts[i]) == 0) {
+			data = strndup(path, n - e);
+			if (data != NULL && access(data, R_OK) == 0)
+				return data;
+			free(data);
+		}
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "trust", required_argument, NULL, 't' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "online", no_argument, NULL, 'O' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	eid_trust *trust = NULL;
+	const char *data = NULL;
+	int c, json = 0, quiet = 0, online = 0, status = EXIT_PASSED, i;
+
+	cli_set_prog(argv[0]);
+	if (eid_trust_new(&trust) < 0) {
+		cli_err("%s", eid_error_last()->message);
+		return CLI_EXIT_ERROR;
+	}
+	while ((c = getopt_long(argc, argv, "t:d:jqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (eid_trust_add_file(trust, optarg) < 0) {
+				cli_err("%s", eid_error_last()->message);
+				eid_trust_free(trust);
+				return CLI_EXIT_ERROR;
+			}
+			break;
+		case 'd': data = optarg; break;
+		case 'j': json = 1; break;
+		case 'O': online = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); eid_trust_free(trust); return CLI_EXIT_OK;
+		case 'V': cli_print_version(); eid_trust_free(trust); return CLI_EXIT_OK;
+		default: usage(stderr); eid_trust_free(trust); return CLI_EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		cli_err("no file to verify");
+		usage(stderr);
+		eid_trust_free(trust);
+		return CLI_EXIT_ERROR;
+	}
+	if (data != NULL && argc - optind > 1) {
+		cli_err("--data goes with a single signature file");
+		eid_trust_free(trust);
+		return CLI_EXIT_ERROR;
+	}
+	if (online && !quiet)
+		cli_err("warning: --online is not built yet; revocation is not checked");
+	if (eid_trust_count(trust) == 0 && !quiet)
+		cli_err("warning: no --trust anchors: no chain can be trusted");
+	if (json && !quiet && argc - optind > 1)
+		fputs("[\n", stdout);
+	for (i = optind; i < argc; i++) {
+		eid_verify_opts vo = EID_VERIFY_OPTS_INIT;
+		eid_report *report = NULL;
+		eid_buf text = EID_BUF_INIT;
+		char *guessed = data ? NULL : guess_data(argv[i]);
+		int file_status;
+
+		vo.trust = trust;
+		vo.data_path = data ? data : guessed;
+		if (eid_verify_file(&report, argv[i], &vo) < 0) {
+			cli_err("%s: %s", argv[i], eid_error_last()->message);
+			free(guessed);
+			status = CLI_EXIT_ERROR;
+			continue;
+		}
+		free(guessed);
+		switch (eid_report_indication(report)) {
+		case EID_TOTAL_PASSED: file_status = EXIT_PASSED; break;
+		case EID_INDETERMINATE: file_status = EXIT_INDETERMINATE; break;
+		default: file_status = EXIT_FAILED; break;
+		}
+		if (file_status > status)
+			status = file_status;
+		if (!quiet && (json ? eid_report_to_json(report, &text) : eid_report_to_text(report, &text)) == EID_OK) {
+			if (json && argc - optind > 1 && i > optind)
+				fputs(",\n", stdout);
+			fwrite(text.data, 1, text.len, stdout);
+			if (!json && i + 1 < argc)
+				fputs("\n", stdout);
+		}
+		eid_buf_clear(&text);
+		eid_report_free(report);
+	}
+	if (json && !quiet && argc - optind > 1)
+		fputs("]\n", stdout);
+	eid_trust_free(trust);
+	return status;
+}
