@@ -144,7 +144,14 @@ EID_EXTERN int eid_trust_add_file(eid_trust *t, const char *path)
 		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
 		if (stat(sub, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		if ((rc = add_one_file(t, sub)) < 0)
+		/* In a folder, a file without a certificate (a CRL, say) is passed over. */
+		rc = add_one_file(t, sub);
+		if (rc == EID_EFORMAT || rc == EID_ECERT) {
+			EID_LOG_I("%s", eid_error_last()->message);
+			rc = EID_OK;
+			continue;
+		}
+		if (rc < 0)
 			break;
 		added++;
 	}

@@ -316,6 +316,8 @@ static int scan_tokens(eid_pkcs11 *p11)
 
 		if (p11->f->C_GetSlotInfo(slots[i], &si) != CKR_OK || p11->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
 			continue;
+		if (!(ti.flags & CKF_TOKEN_INITIALIZED))
+			continue; /* e.g. the free slot SoftHSM keeps for a new token */
 		t->slot = slots[i];
 		copy_padded(t->desc, si.slotDescription, sizeof(si.slotDescription));
 		copy_padded(t->label, ti.label, sizeof(ti.label));
@@ -584,7 +586,7 @@ static int find_key(p11_key *k, CK_OBJECT_HANDLE *key, int *always_auth)
 		return eid_error__set(EID_ETOKEN, "cannot search token '%s' (%s)", p11->tokens[k->token].label,
 				      eid_pkcs11__rv_name(rv));
 	if (n == 0)
-		return eid_error__set(EID_ENOKEY, "token '%s' has no private key with id %s",
+		return eid_error__set(EID_ENOKEY, "token '%s' has no private key for certificate '%s'",
 				      p11->tokens[k->token].label, k->label ? k->label : "");
 	*always_auth = p11->f->C_GetAttributeValue(k->session, *key, &aa_attr, 1) == CKR_OK && aa == CK_TRUE;
 	return EID_OK;
@@ -723,15 +725,26 @@ static int cert_matches(const eid_pkcs11 *p11, const p11_cert *c, const eid_pkcs
 	return 1;
 }
 
+/*
+ * How well a certificate fits: 0 never (keyUsage forbids signing); then
+ * nonRepudiation over digitalSignature, and valid now over expired or not
+ * yet valid.  Ties go to the lowest CKA_ID, so that the choice is stable.
+ */
 static int cert_rank(const p11_cert *c, unsigned int flags)
 {
+	int usage, valid;
+
 	if (flags & EID_SELECT_ANY_USAGE)
-		return 1;
-	if (c->info.flags & EID_CERT_NON_REPUDIATION)
-		return 3;
-	if (c->info.flags & EID_CERT_DIGITAL_SIGNATURE)
-		return 2;
-	return 0; /* keyUsage forbids signing */
+		usage = 1;
+	else if (c->info.flags & EID_CERT_NON_REPUDIATION)
+		usage = 3;
+	else if (c->info.flags & EID_CERT_DIGITAL_SIGNATURE)
+		usage = 2;
+	else
+		return 0;
+	valid = X509_cmp_current_time(X509_get0_notBefore(c->x509)) < 0 &&
+		X509_cmp_current_time(X509_get0_notAfter(c->x509)) > 0;
+	return usage * 2 + valid;
 }
 
 EID_EXTERN int eid_signer_new_pkcs11(eid_signer **out, eid_pkcs11 *p11, const eid_pkcs11_select *sel)
@@ -767,7 +780,8 @@ EID_EXTERN int eid_signer_new_pkcs11(eid_signer **out, eid_pkcs11 *p11, const ei
 			continue;
 		matched++;
 		rank = cert_rank(&p11->certs[i], sel->flags);
-		if (rank > best_rank) {
+		if (rank > best_rank ||
+		    (rank == best_rank && strcmp(p11->certs[i].id_hex, p11->certs[best].id_hex) < 0)) {
 			best_rank = rank;
 			best = i;
 		}

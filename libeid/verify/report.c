@@ -327,7 +327,7 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 		json_object_array_add(sigs, js);
 	}
 	json_object_object_add(root, "signatures", sigs);
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	rc = text ? eid_buf_set(out, text, strlen(text)) : eid_error__set(EID_ENOMEM, NULL);
 	if (rc == EID_OK)
 		rc = eid_buf__append(out, "\n", 1);

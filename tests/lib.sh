@@ -1,0 +1,42 @@
+# Shared helpers for the shell tests.  Source it; it sets -eu and a scratch dir.
+set -euo pipefail
+: "${EID_TEST_PKI:?run through make check}"
+PKI=$EID_TEST_PKI
+MOD=$EID_TEST_P11_MODULE
+PIN=123456
+SIGN=$EID_TEST_BIN/eid-sign
+VERIFY=$EID_TEST_BIN/eid-verify
+T=$(mktemp -d "$EID_TEST_TMP/$(basename "$0" .sh).XXXXXX")
+trap 'rm -rf "$T"' EXIT
+printf 'The quick brown fox jumps over the lazy dog.\n' > "$T/doc.txt"
+npass=0
+nfail=0
+
+ok() { npass=$((npass + 1)); echo "ok $npass - $*"; }
+not_ok() { nfail=$((nfail + 1)); echo "not ok - $*"; }
+
+# expect_status WANT DESC CMD...: run CMD (output to $T/out, $T/err), check its exit status.
+expect_status() {
+	local want=$1 desc=$2 got=0
+	shift 2
+	"$@" >"$T/out" 2>"$T/err" || got=$?
+	if [ "$got" = "$want" ]; then ok "$desc"; else
+		not_ok "$desc: exit $got, want $want"; sed 's/^/  | /' "$T/err" "$T/out" | head -20
+	fi
+}
+
+# expect_grep PATTERN FILE DESC
+expect_grep() {
+	if grep -qE -- "$1" "$2"; then ok "$3"; else not_ok "$3: /$1/ not in $(basename "$2")"; sed 's/^/  | /' "$2" | head -20; fi
+}
+
+expect_no_file() {
+	if [ -e "$1" ]; then not_ok "$2: $1 exists"; else ok "$2"; fi
+}
+
+p11sign() { "$SIGN" --module "$MOD" --token libeid-test "$@"; }
+
+finish() {
+	echo "$npass passed, $nfail failed"
+	[ "$nfail" = 0 ]
+}
