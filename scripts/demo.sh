@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job on an embedded default: install what is needed, build libeid,
+# make a demo PKI and a SoftHSM2 token on the fly, sign the sample documents
+# in every format built so far, verify them and show the reports.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+bash "$top/scripts/install-deps.sh" >/dev/null
+bash "$top/scripts/build.sh" "$top/build" >/dev/null
+
+demo=$(mktemp -d "${TMPDIR:-/tmp}/libeid-demo.XXXXXX")
+trap 'rm -rf "$demo"' EXIT
+bash "$top/tests/pki/make-pki.sh" "$demo/pki"
+bash "$top/tests/softhsm/make-token.sh" "$demo/pki" "$demo/hsm"
+export SOFTHSM2_CONF=$demo/hsm/softhsm2.conf
+module=$(ls /usr/lib/*/softhsm/libsofthsm2.so /usr/lib/softhsm/libsofthsm2.so 2>/dev/null | head -1)
+export EID_DEMO_PIN=123456     # the demo token's PIN, read through env: below
+
+sign="$top/build/tools/eid-sign"
+verify="$top/build/tools/eid-verify"
+sample="$top/tests/data/samples/contract.txt"
+out=${EID_DEMO_OUT:-$demo/out}
+mkdir -p "$out"
+
+echo "== The demo token"
+"$sign" --module "$module" --list-keys
+
+echo
+echo "== CAdES B-B: $(basename "$sample"), signed with the token's signing key"
+"$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN -f cades "$sample" -o "$out/contract.txt.p7s"
+"$verify" "$out/contract.txt.p7s" --data "$sample" --trust "$demo/pki/root.crt"
+
+echo
+echo "== CAdES B-B with the EC P-384 key and RSA-PSS, as JSON"
+"$sign" --module "$module" --token libeid-test --cert-label P384 --hash sha384 --pin env:EID_DEMO_PIN \
+	-f cades "$sample" -o "$out/contract-p384.p7s"
+"$sign" --module "$module" --token libeid-test --key-id 03 --pss --pin env:EID_DEMO_PIN \
+	-f cades "$sample" -o "$out/contract-pss.p7s"
+"$verify" "$out/contract-p384.p7s" "$out/contract-pss.p7s" --data "$sample" --trust "$demo/pki/root.crt" --json
+
+echo
+echo "== CAdES B-B with a PKCS#12 file (a server's key)"
+"$sign" --pkcs12 "$demo/pki/citizen-p256.p12" --pass pass:test -f cades "$sample" -o "$out/contract-p12.p7s"
+"$verify" "$out/contract-p12.p7s" --data "$sample" --trust "$demo/pki/root.crt" | tail -n 3
+
+echo
+echo "== A tampered document is caught"
+cp "$sample" "$demo/tampered.txt"
+printf 'I also owe you 1000 EUR.\n' >> "$demo/tampered.txt"
+status=0
+"$verify" "$out/contract.txt.p7s" --data "$demo/tampered.txt" --trust "$demo/pki/root.crt" | grep -E 'Indication|Failure|Result' || status=$?
+echo
+echo "Demo done: every signature above was made on a SoftHSM2 token created for this run."

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages libeid needs to build and test (Debian 12).
+# Does nothing when they are all present already.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	autoconf automake libtool libtool-bin pkg-config make gcc g++ binutils
+	libssl-dev libp11-kit-dev libjson-c-dev check
+	# later layers (cards, XML, PDF, ASiC) and their tests
+	libp11-dev libengine-pkcs11-openssl libpcsclite-dev pcscd vsmartcard-vpcd
+	libxml2-dev libxmlsec1-dev xmlsec1 libzip-dev zlib1g-dev
+	# test components and independent verifiers
+	softhsm2 opensc opensc-pkcs11 p11-kit p11-kit-modules openssl
+	poppler-utils qpdf libnss3-tools python3 python3-cryptography python3-cffi python3-pytest
+	# sanitizer runtime
+	libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+	SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
