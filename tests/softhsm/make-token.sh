@@ -150,6 +150,17 @@ key_and_cert libeid-ec citizen-p256 Signature 01
 # --- libeid-empty ------------------------------------------------------------
 init_token libeid-empty
 
+# --- libeid-always -----------------------------------------------------------
+# A key with CKA_ALWAYS_AUTHENTICATE, as on national signature cards: every
+# signature needs a context-specific login.
+init_token libeid-always
+need citizen-rsa3072.key
+run openssl pkey -in "$PKIDIR/citizen-rsa3072.key" -outform DER -out "$TOKENDIR/always.der"
+run pkcs11-tool --module "$MODULE" --token-label libeid-always --login --pin "$USER_PIN" \
+    --write-object "$TOKENDIR/always.der" --type privkey --id 01 --label Signature --always-auth
+rm -f "$TOKENDIR/always.der"
+write_cert libeid-always citizen-rsa3072.der Signature 01
+
 # --- self check ----------------------------------------------------------------
 # count_objects TOKEN TYPE-PREFIX  (e.g. "Certificate Object", "Private Key Object")
 count_objects() {
@@ -170,6 +181,7 @@ check_count libeid-ec    'Certificate Object' 1
 check_count libeid-ec    'Private Key Object' 1
 check_count libeid-empty 'Certificate Object' 0
 check_count libeid-empty 'Private Key Object' 0
+check_count libeid-always 'Private Key Object' 1
 
 rm -f -- "$TOKENDIR/$MARKER"
 trap - ERR
