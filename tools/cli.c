@@ -49,18 +49,20 @@ static int read_line_fd(int fd, char *buf, size_t size)
 	ssize_t r;
 	char c;
 
-	while (n + 1 < size) {
+	for (;;) {
 		r = read(fd, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0 || c == '\n')
 			break;
+		if (n + 1 >= size) { /* one byte more than fits: too long */
+			eid_memzero(buf, size);
+			c = 0;
+			return -2;
+		}
 		buf[n++] = c;
 	}
-	if (n + 1 >= size) {
-		eid_memzero(buf, size);
-		return -2;
-	}
+	c = 0;
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';

@@ -131,6 +131,9 @@ static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_signer **signer
 		sel.pin_cb = pin_from_src;
 		sel.pin_userdata = (void *)a->pin_src;
 		sel.flags = a->allow_final_try ? EID_SELECT_ALLOW_FINAL_TRY : 0;
+		/* An explicit --pin is used even on a pinpad reader; without one the pinpad takes it. */
+		if (a->pin_src != NULL)
+			sel.flags |= EID_SELECT_NO_PINPAD;
 		rc = eid_pkcs11_open(p11, a->module);
 		if (rc == EID_OK)
 			rc = eid_signer_new_pkcs11(signer, *p11, &sel);
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
 
 	cli_set_prog(argv[0]);
 	memset(&a, 0, sizeof(a));
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:f:l:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': a.output = optarg; break;
@@ -204,7 +208,9 @@ int main(int argc, char **argv)
 		case 'L': a.list_keys = 1; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
-		default: usage(stderr); return CLI_EXIT_ERROR;
+		default:
+			cli_err("unknown option or missing argument: %s (see --help)", argv[optind - 1]);
+			return CLI_EXIT_ERROR;
 		}
 	}
 	if (a.list_keys)
@@ -214,10 +220,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_ERROR;
 	}
-	if (a.format == NULL)
+	if (a.format == NULL) {
 		a.format = guess_format(argc - optind, argv + optind);
+		if (strcmp(a.format, "cades") != 0) {
+			cli_err("the input calls for -f %s, which is not built yet; use -f cades", a.format);
+			return CLI_EXIT_ERROR;
+		}
+	}
 	if (strcasecmp(a.format, "cades") != 0) {
-		cli_err("format '%s' is not built yet; use -f cades", a.format);
+		int known = strcasecmp(a.format, "pades") == 0 || strcasecmp(a.format, "xades") == 0 ||
+			    strcasecmp(a.format, "asice") == 0 || strcasecmp(a.format, "asics") == 0;
+
+		cli_err(known ? "format '%s' is not built yet; use -f cades"
+			      : "unknown format '%s' (cades, pades, xades, asice or asics)", a.format);
 		return CLI_EXIT_ERROR;
 	}
 	if (argc - optind != 1) {
@@ -228,12 +243,20 @@ int main(int argc, char **argv)
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
 	}
+	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B) {
+		cli_err("level %s is not built yet (only B-B)", eid_level_name(co.level));
+		return CLI_EXIT_ERROR;
+	}
 	if (a.hash != NULL && eid_hash_from_name(&co.hash, a.hash) < 0) {
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
 	}
 	if (a.pkcs12 != NULL && (a.module || a.token || a.key_id || a.cert_label || a.pin_src)) {
 		cli_err("--pkcs12 does not go with the PKCS#11 options");
+		return CLI_EXIT_ERROR;
+	}
+	if (a.pass_src != NULL && a.pkcs12 == NULL) {
+		cli_err("--pass goes with --pkcs12 (a token takes --pin)");
 		return CLI_EXIT_ERROR;
 	}
 	co.scheme = a.pss ? EID_SIG_RSA_PSS : EID_SIG_DEFAULT;

@@ -24,8 +24,8 @@ static void usage(FILE *f)
 		"(TOTAL-PASSED, INDETERMINATE, TOTAL-FAILED) and sub-indication (ETSI EN 319 102-1).\n"
 		"\n"
 		"  -t, --trust FILE|DIR  trust anchors: PEM or DER certificates, or a folder of them\n"
-		"  -d, --data FILE       the signed file, for a detached signature (default for\n"
-		"                        X.p7s: X, when it exists)\n"
+		"  -d, --data FILE       the signed file, for detached signatures (default for\n"
+		"                        X.p7s: X, when it exists); it applies to every FILE\n"
 		"  -j, --json            the report as JSON (an array when several files are given)\n"
 		"      --online          fetch revocation data (not built yet: reported as a warning)\n"
 		"  -q, --quiet           print nothing, only set the exit status\n"
@@ -70,13 +70,14 @@ int main(int argc, char **argv)
 	};
 	eid_trust *trust = NULL;
 	const char *data = NULL;
-	int c, json = 0, quiet = 0, online = 0, status = EXIT_PASSED, i;
+	int c, json = 0, quiet = 0, online = 0, status = EXIT_PASSED, i, printed = 0;
 
 	cli_set_prog(argv[0]);
 	if (eid_trust_new(&trust) < 0) {
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
 	}
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "t:d:jqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -92,17 +93,15 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); eid_trust_free(trust); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); eid_trust_free(trust); return CLI_EXIT_OK;
-		default: usage(stderr); eid_trust_free(trust); return CLI_EXIT_ERROR;
+		default:
+			cli_err("unknown option or missing argument: %s (see --help)", argv[optind - 1]);
+			eid_trust_free(trust);
+			return CLI_EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
 		cli_err("no file to verify");
 		usage(stderr);
-		eid_trust_free(trust);
-		return CLI_EXIT_ERROR;
-	}
-	if (data != NULL && argc - optind > 1) {
-		cli_err("--data goes with a single signature file");
 		eid_trust_free(trust);
 		return CLI_EXIT_ERROR;
 	}
@@ -136,11 +135,10 @@ int main(int argc, char **argv)
 		if (file_status > status)
 			status = file_status;
 		if (!quiet && (json ? eid_report_to_json(report, &text) : eid_report_to_text(report, &text)) == EID_OK) {
-			if (json && argc - optind > 1 && i > optind)
-				fputs(",\n", stdout);
+			if (printed > 0)
+				fputs(json ? ",\n" : "\n", stdout);
 			fwrite(text.data, 1, text.len, stdout);
-			if (!json && i + 1 < argc)
-				fputs("\n", stdout);
+			printed++;
 		}
 		eid_buf_clear(&text);
 		eid_report_free(report);

@@ -19,8 +19,9 @@ EID_EXTERN int eid_trust_new(eid_trust **out);
 
 /**
  * Add every certificate in @p path: a PEM file (one or more certificates), a
- * DER file, or a folder of such files (not recursive).  Self-signed
- * certificates become anchors; the others are trusted intermediates.
+ * DER file, or a folder of such files (not recursive; files without a
+ * certificate are passed over).  Every certificate added is a trust anchor,
+ * so a chain may end at a trusted intermediate.
  * @return EID_OK, EID_EIO, EID_EFORMAT (no certificate in the file)
  */
 EID_EXTERN int eid_trust_add_file(eid_trust *trust, const char *path);
