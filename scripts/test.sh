@@ -25,6 +25,9 @@ make -C build -j"$(nproc)" check || status=$?
 [ -f build/test-suite.log ] && count build/test-suite.log
 [ $status = 0 ] || { cat build/test-suite.log | tail -60; echo "$pass passed, $fail failed"; exit 1; }
 
+echo "== make install DESTDIR=... and a pkg-config consumer"
+if bash tests/check-install.sh build; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "$pass passed, $fail failed"; exit 1; fi
+
 echo "== unit tests again under -fsanitize=address,undefined"
 bash scripts/build.sh "$top/build-asan" --enable-sanitizers
 unit_tests=$(cd build-asan && make -s print-unit-tests)
