@@ -2,7 +2,7 @@
 # The whole test suite: install dependencies, build, run every test (unit,
 # integration against SoftHSM2, interop with openssl), then build again with
 # AddressSanitizer and UndefinedBehaviorSanitizer and run the unit tests,
-# then `make distcheck`.  Set EID_SKIP_DISTCHECK=1 to leave the last step out.
+# then the libFuzzer harnesses for a while, then `make distcheck`.  Set EID_SKIP_DISTCHECK=1 to leave the last step out.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -36,6 +36,9 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} UBSAN_OPTIONS=prin
 	make -C build-asan -j"$(nproc)" check TESTS="$unit_tests" || status=$?
 [ -f build-asan/test-suite.log ] && count build-asan/test-suite.log
 [ $status = 0 ] || { tail -60 build-asan/test-suite.log; echo "$pass passed, $fail failed"; exit 1; }
+
+echo "== libFuzzer harnesses (ASan+UBSan), ${EID_FUZZ_SECONDS:-30}s each"
+if bash tests/fuzz/run.sh build "${EID_FUZZ_SECONDS:-30}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "$pass passed, $fail failed"; exit 1; fi
 
 if [ "${EID_SKIP_DISTCHECK:-0}" != 1 ]; then
 	echo "== make distcheck"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Build the libFuzzer harnesses with clang (ASan + UBSan + libFuzzer) and run
+# each for a while on a seed corpus made from real signatures.
+# Usage: tests/fuzz/run.sh BUILD_DIR [SECONDS_PER_HARNESS]
+# BUILD_DIR must be configured (its config.h and include/eid/version.h are used)
+# and have made its test fixtures (tests/run/pki).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "$1" && pwd)
+secs=${2:-30}
+out=$build/fuzz
+mkdir -p "$out"
+cc=${FUZZ_CC:-clang}
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
+inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1)"
+libs="$(pkg-config --libs libcrypto json-c) -ldl -lpthread"
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,verify}/*.c)
+
+pki=$build/tests/run/pki
+[ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }
+
+# Seed corpora: real signatures and certificates.
+mkdir -p "$out/corpus-cms" "$out/corpus-cert"
+doc=$(mktemp)
+printf 'The quick brown fox jumps over the lazy dog.\n' > "$doc"
+for k in citizen-rsa2048 citizen-p256 citizen-p384; do
+	openssl cms -sign -binary -cades -in "$doc" -signer "$pki/$k.crt" -inkey "$pki/$k.key" -certfile "$pki/int.crt" \
+		-outform DER -out "$out/corpus-cms/$k.der" 2>/dev/null
+done
+openssl cms -sign -binary -cades -in "$doc" -signer "$pki/citizen-rsa2048.crt" -inkey "$pki/citizen-rsa2048.key" \
+	-keyopt rsa_padding_mode:pss -outform PEM -out "$out/corpus-cms/pss.pem" 2>/dev/null
+rm -f "$doc"
+cp "$pki"/*.der "$out/corpus-cert/" 2>/dev/null || true
+cp "$pki/root.crt" "$pki/chain.pem" "$out/corpus-cert/"
+
+status=0
+for h in fuzz_cms fuzz_cert; do
+	echo "== $h: building"
+	# shellcheck disable=SC2086
+	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs
+	echo "== $h: ${secs}s"
+	EID_FUZZ_TRUST="$pki/root.crt" ASAN_OPTIONS=detect_leaks=1 \
+		"$out/$h" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$out/$h-" "$out/corpus-${h#fuzz_}" >"$out/$h.log" 2>&1 || status=$?
+	tail -n 2 "$out/$h.log"
+	if [ $status != 0 ]; then
+		echo "FAIL: $h found a problem; see $out/$h.log and the artifact beside it"
+		exit 1
+	fi
+done
+echo "ok: fuzz harnesses ran ${secs}s each without findings"
