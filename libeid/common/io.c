@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +57,25 @@ int eid_io__read_file(const char *path, size_t max, eid_buf *out)
 	return rc;
 }
 
+/*
+ * The process umask, read without changing it (umask(2) would race with other
+ * threads creating files).  Linux reports it in /proc/self/status.
+ */
+static mode_t current_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned int mask = 022;
+
+	if (f == NULL)
+		return 022;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Umask: %o", &mask) == 1)
+			break;
+	fclose(f);
+	return (mode_t)(mask & 0777);
+}
+
 int eid_io__out_open(eid_outfile *of, const char *path)
 {
 	char *copy, *dir;
@@ -91,12 +111,7 @@ int eid_io__out_open(eid_outfile *of, const char *path)
 		return eid_error__set(EID_EIO, "cannot create a file beside '%s': %s", path, strerror(e));
 	}
 	/* mkostemp makes 0600; give the usual permissions of a new file. */
-	{
-		mode_t mask = umask(0);
-
-		umask(mask);
-		(void)fchmod(of->fd, 0666 & ~mask);
-	}
+	(void)fchmod(of->fd, 0666 & ~current_umask());
 	return EID_OK;
 }
 
