@@ -380,7 +380,8 @@ EID_EXTERN int eid_cades_complete(eid_cades_prep *p, const unsigned char *sig, s
 		return eid_error__set(EID_EINVAL, "eid_cades_complete: NULL or empty argument");
 	if (p->completed)
 		return eid_error__set(EID_EINVAL, "this signature was already completed");
-	if (p->scheme == EID_SIG_ECDSA && sig_len == 2 * eid_token__ec_field_len(p->pub)) {
+	if (p->scheme == EID_SIG_ECDSA && sig_len == 2 * eid_token__ec_field_len(p->pub) &&
+	    !eid_token__ecdsa_is_der(sig, sig_len)) {
 		if ((rc = eid_token__ecdsa_raw_to_der(sig, sig_len, &der_sig)) < 0)
 			return rc;
 	} else if ((rc = eid_buf_set(&der_sig, sig, sig_len)) < 0) {

@@ -47,8 +47,11 @@ EID_EXTERN size_t eid_trust_count(const eid_trust *t)
 	return t ? t->count : 0;
 }
 
-static int add_x509(eid_trust *t, X509 *x)
+/* Add @x; *found counts certificates seen, t->count those not already held. */
+static int add_x509(eid_trust *t, X509 *x, size_t *found)
 {
+	int before = sk_X509_OBJECT_num(X509_STORE_get0_objects(t->store));
+
 	if (!X509_STORE_add_cert(t->store, x)) {
 		unsigned long e = ERR_peek_last_error();
 
@@ -56,9 +59,12 @@ static int add_x509(eid_trust *t, X509 *x)
 		if (ERR_GET_REASON(e) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
 			return eid_error__ossl(EID_ECERT, "cannot add a trust anchor");
 		ERR_clear_error();
-		return EID_OK;
 	}
-	t->count++;
+	if (found != NULL)
+		(*found)++;
+	/* OpenSSL 1.1.1+ accepts a duplicate silently: count what the store gained. */
+	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(t->store)) > before)
+		t->count++;
 	return EID_OK;
 }
 
@@ -71,7 +77,7 @@ EID_EXTERN int eid_trust_add_cert(eid_trust *t, const unsigned char *cert, size_
 		return eid_error__set(EID_EINVAL, "eid_trust_add_cert: NULL argument");
 	if ((rc = eid_cert__parse(cert, len, &x)) < 0)
 		return rc;
-	rc = add_x509(t, x);
+	rc = add_x509(t, x, NULL);
 	X509_free(x);
 	return rc;
 }
@@ -79,11 +85,15 @@ EID_EXTERN int eid_trust_add_cert(eid_trust *t, const unsigned char *cert, size_
 static int add_one_file(eid_trust *t, const char *path)
 {
 	eid_buf data = EID_BUF_INIT;
-	size_t before = t->count;
+	size_t found = 0;
 	int rc;
 
 	if ((rc = eid_io__read_file(path, TRUST_FILE_MAX, &data)) < 0)
 		return rc;
+	if (data.len == 0) {
+		eid_buf_clear(&data);
+		return eid_error__set(EID_EFORMAT, "'%s' is empty: no certificate in it", path);
+	}
 	if (data.len > 10 && memmem(data.data, data.len, "-----BEGIN", 10) != NULL) {
 		BIO *bio = BIO_new_mem_buf(data.data, (int)data.len);
 		STACK_OF(X509_INFO) *infos = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
@@ -93,7 +103,7 @@ static int add_one_file(eid_trust *t, const char *path)
 			X509_INFO *info = sk_X509_INFO_value(infos, i);
 
 			if (info->x509 != NULL)
-				rc = add_x509(t, info->x509);
+				rc = add_x509(t, info->x509, &found);
 		}
 		sk_X509_INFO_pop_free(infos, X509_INFO_free);
 		BIO_free(bio);
@@ -102,15 +112,21 @@ static int add_one_file(eid_trust *t, const char *path)
 
 		rc = eid_cert__parse(data.data, data.len, &x);
 		if (rc == EID_OK) {
-			rc = add_x509(t, x);
+			rc = add_x509(t, x, &found);
 			X509_free(x);
+		} else {
+			char why[256];
+
+			/* copy first: the detail lives in the buffer being written */
+			snprintf(why, sizeof(why), "%s", eid_error_last()->message);
+			rc = eid_error__set(EID_EFORMAT, "no certificate in '%s': %s", path, why);
 		}
 	}
 	eid_buf_clear(&data);
 	ERR_clear_error();
-	if (rc == EID_OK && t->count == before)
+	if (rc == EID_OK && found == 0)
 		return eid_error__set(EID_EFORMAT, "no certificate in '%s'", path);
-	if (rc < 0)
+	if (rc < 0 && rc != EID_EFORMAT)
 		eid_error__wrap("%s", path);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,12 +47,30 @@ typedef struct p11_cert {
 	eid_cert_info info;
 } p11_cert;
 
+/*
+ * A loaded module, shared process-wide: PKCS#11 initialisation is per
+ * process, so two eid_pkcs11 handles on one module share one C_Initialize,
+ * and C_Finalize runs only when the last of them is released (and only when
+ * libeid initialised the module itself).
+ */
+typedef struct p11_module {
+	struct p11_module *next;
+	void *dl;
+	CK_FUNCTION_LIST_PTR f;
+	int refs;
+	int finalize;
+} p11_module;
+
+static p11_module *modules;
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void module_release(p11_module *m);
+
 struct eid_pkcs11 {
 	int refs;
 	char *path;
-	void *dl;
+	p11_module *mod;
 	CK_FUNCTION_LIST_PTR f;
-	int finalize;
 	p11_token *tokens;
 	size_t ntokens;
 	p11_cert *certs;
@@ -352,44 +371,96 @@ static void p11_release(eid_pkcs11 *p11)
 		free_cert(&p11->certs[i]);
 	free(p11->certs);
 	free(p11->tokens);
-	if (p11->f != NULL && p11->finalize)
-		p11->f->C_Finalize(NULL);
-	if (p11->dl != NULL)
-		dlclose(p11->dl);
+	if (p11->mod != NULL)
+		module_release(p11->mod);
 	free(p11->path);
 	free(p11);
 }
 
+static void module_release(p11_module *m)
+{
+	p11_module **pp;
+
+	pthread_mutex_lock(&modules_lock);
+	if (--m->refs == 0) {
+		for (pp = &modules; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == m) {
+				*pp = m->next;
+				break;
+			}
+		}
+		if (m->finalize)
+			m->f->C_Finalize(NULL);
+		dlclose(m->dl);
+		free(m);
+	}
+	pthread_mutex_unlock(&modules_lock);
+}
+
+/* Load and initialise @path, or share it when this process has it already. */
 static int load_module(eid_pkcs11 *p11, const char *path)
 {
 	CK_C_GetFunctionList get_list;
+	CK_FUNCTION_LIST_PTR f = NULL;
 	CK_C_INITIALIZE_ARGS args;
+	p11_module *m;
+	void *dl;
 	CK_RV rv;
+	int rc = EID_OK;
 
-	p11->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (p11->dl == NULL)
-		return eid_error__set(EID_EMODULE, "cannot load PKCS#11 module '%s': %s", path, dlerror());
 	p11->path = strdup(path);
-	*(void **)(&get_list) = dlsym(p11->dl, "C_GetFunctionList");
 	if (p11->path == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
-	if (get_list == NULL)
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL)
+		return eid_error__set(EID_EMODULE, "cannot load PKCS#11 module '%s': %s", path, dlerror());
+	*(void **)(&get_list) = dlsym(dl, "C_GetFunctionList");
+	if (get_list == NULL) {
+		dlclose(dl);
 		return eid_error__set(EID_EMODULE, "'%s' is not a PKCS#11 module (no C_GetFunctionList)", path);
-	rv = get_list(&p11->f);
-	if (rv != CKR_OK || p11->f == NULL) {
-		p11->f = NULL;
+	}
+	rv = get_list(&f);
+	if (rv != CKR_OK || f == NULL) {
+		dlclose(dl);
 		return eid_error__set(EID_EMODULE, "%s: C_GetFunctionList failed (%s)", path, eid_pkcs11__rv_name(rv));
 	}
-	memset(&args, 0, sizeof(args));
-	args.flags = CKF_OS_LOCKING_OK;
-	rv = p11->f->C_Initialize(&args);
-	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED)
-		rv = CKR_OK; /* someone else in the process owns the initialisation */
-	else if (rv == CKR_OK)
-		p11->finalize = 1;
-	if (rv != CKR_OK)
-		return eid_error__set(EID_EMODULE, "%s: C_Initialize failed (%s)", path, eid_pkcs11__rv_name(rv));
-	return EID_OK;
+	pthread_mutex_lock(&modules_lock);
+	for (m = modules; m != NULL && m->f != f; m = m->next)
+		;
+	if (m != NULL) {
+		m->refs++;
+		dlclose(dl); /* the registry holds its own dlopen reference */
+	} else {
+		memset(&args, 0, sizeof(args));
+		args.flags = CKF_OS_LOCKING_OK;
+		rv = f->C_Initialize(&args);
+		m = calloc(1, sizeof(*m));
+		if (m == NULL) {
+			if (rv == CKR_OK)
+				f->C_Finalize(NULL);
+			rc = eid_error__set(EID_ENOMEM, NULL);
+		} else if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+			free(m);
+			m = NULL;
+			rc = eid_error__set(EID_EMODULE, "%s: C_Initialize failed (%s)", path, eid_pkcs11__rv_name(rv));
+		} else {
+			/* Already initialised by someone else in the process: never finalise it. */
+			m->finalize = (rv == CKR_OK);
+			m->dl = dl;
+			m->f = f;
+			m->refs = 1;
+			m->next = modules;
+			modules = m;
+		}
+		if (m == NULL)
+			dlclose(dl);
+	}
+	pthread_mutex_unlock(&modules_lock);
+	if (rc == EID_OK) {
+		p11->mod = m;
+		p11->f = f;
+	}
+	return rc;
 }
 
 EID_EXTERN int eid_pkcs11_open(eid_pkcs11 **out, const char *module)
@@ -410,7 +481,9 @@ EID_EXTERN int eid_pkcs11_open(eid_pkcs11 **out, const char *module)
 		rc = load_module(p11, module);
 	} else {
 		rc = load_module(p11, EID_DEFAULT_PKCS11_MODULE);
-		if (rc == EID_EMODULE && p11->dl == NULL) {
+		if (rc == EID_EMODULE && p11->mod == NULL) {
+			free(p11->path);
+			p11->path = NULL;
 			EID_LOG_I("%s; trying %s", eid_error_last()->message, EID_FALLBACK_PKCS11_MODULE);
 			rc = load_module(p11, EID_FALLBACK_PKCS11_MODULE);
 		}
@@ -690,7 +763,11 @@ static int p11_sign(void *impl, eid_sig_scheme scheme, eid_hash hash, const unsi
 				    "token '%s' failed to sign (%s)", t->label, eid_pkcs11__rv_name(rv));
 		goto out;
 	}
-	rc = eid_buf_set(out, sig, siglen);
+	/* CKM_ECDSA returns r||s: encode it here, where there is no doubt about the form. */
+	if (scheme == EID_SIG_ECDSA)
+		rc = eid_token__ecdsa_raw_to_der(sig, siglen, out);
+	else
+		rc = eid_buf_set(out, sig, siglen);
 	EID_LOG_D("token '%s': %s signature of %lu bytes", t->label, mech_name, (unsigned long)siglen);
 out:
 	eid_buf_clear(&tbs);
@@ -734,14 +811,14 @@ static int cert_rank(const p11_cert *c, unsigned int flags)
 {
 	int usage, valid;
 
+	if (!(c->info.flags & (EID_CERT_NON_REPUDIATION | EID_CERT_DIGITAL_SIGNATURE)))
+		return 0;
 	if (flags & EID_SELECT_ANY_USAGE)
 		usage = 1;
 	else if (c->info.flags & EID_CERT_NON_REPUDIATION)
 		usage = 3;
-	else if (c->info.flags & EID_CERT_DIGITAL_SIGNATURE)
-		usage = 2;
 	else
-		return 0;
+		usage = 2;
 	valid = X509_cmp_current_time(X509_get0_notBefore(c->x509)) < 0 &&
 		X509_cmp_current_time(X509_get0_notAfter(c->x509)) > 0;
 	return usage * 2 + valid;

@@ -147,6 +147,23 @@ int eid_token__ecdsa_raw_to_der(const unsigned char *raw, size_t len, eid_buf *o
 	return n;
 }
 
+int eid_token__ecdsa_is_der(const unsigned char *p, size_t len)
+{
+	const unsigned char *q = p;
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &q, (long)len);
+	unsigned char *der = NULL;
+	int n, same = 0;
+
+	if (sig != NULL && q == p + len) {
+		n = i2d_ECDSA_SIG(sig, &der);
+		same = n > 0 && (size_t)n == len && memcmp(der, p, len) == 0;
+		OPENSSL_free(der);
+	}
+	ECDSA_SIG_free(sig);
+	ERR_clear_error();
+	return same;
+}
+
 int eid_token__ecdsa_der_to_raw(const unsigned char *der, size_t len, size_t field_len, eid_buf *out)
 {
 	const unsigned char *p = der;
@@ -392,8 +409,10 @@ EID_EXTERN int eid_signer_sign_digest(eid_signer *s, eid_sig_scheme scheme, eid_
 		return rc;
 	}
 	/* ECDSA values leave the signer in DER, whatever the key source gave. */
-	/* Told apart by length: raw r||s is exactly twice the field size, DER never is. */
-	if (scheme == EID_SIG_ECDSA && out->len == 2 * eid_token__ec_field_len(X509_get0_pubkey(s->cert))) {
+	/* Raw r||s is exactly twice the field size and (but for a chance of about
+	 * 2^-40) not a strict DER encoding. */
+	if (scheme == EID_SIG_ECDSA && out->len == 2 * eid_token__ec_field_len(X509_get0_pubkey(s->cert)) &&
+	    !eid_token__ecdsa_is_der(out->data, out->len)) {
 		eid_buf raw = *out;
 
 		memset(out, 0, sizeof(*out));

@@ -39,6 +39,8 @@ int eid_hash__from_md(const EVP_MD *md, eid_hash *out);
 int eid_token__digestinfo(eid_hash hash, const unsigned char *digest, size_t len, eid_buf *out);
 /* ECDSA signature encodings. */
 int eid_token__ecdsa_raw_to_der(const unsigned char *raw, size_t len, eid_buf *out);
+/* 1 when @p..@len is exactly a DER Ecdsa-Sig-Value (it re-encodes to the same bytes). */
+int eid_token__ecdsa_is_der(const unsigned char *p, size_t len);
 int eid_token__ecdsa_der_to_raw(const unsigned char *der, size_t len, size_t field_len, eid_buf *out);
 /* Byte length of the EC key's field, 0 if not an EC key. */
 size_t eid_token__ec_field_len(EVP_PKEY *pkey);
