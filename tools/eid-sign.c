@@ -99,12 +99,23 @@ static int list_keys(const sign_args *a)
 	for (i = 0; i < eid_pkcs11_cert_count(p11); i++) {
 		const eid_cert_info *c = eid_pkcs11_cert(p11, i);
 
+		if (i == 0)
+			printf("Certificates:\n");
 		printf("  token %zu id %-4s %-16s %s%s %s-%u  %s\n", c->token_index, c->id_hex, c->label,
 		       c->flags & EID_CERT_CA ? "[CA] " : "",
 		       c->flags & EID_CERT_NON_REPUDIATION ? "[signing]" :
 		       c->flags & EID_CERT_DIGITAL_SIGNATURE ? "[auth]" : "[other]",
 		       c->key_type == EID_KEY_EC ? "EC" : c->key_type == EID_KEY_RSA ? "RSA" : "?", c->key_bits,
 		       c->subject);
+	}
+	for (i = 0; i < eid_pkcs11_key_count(p11); i++) {
+		const eid_key_info *k = eid_pkcs11_key(p11, i);
+
+		if (i == 0)
+			printf("Keys (seen without login):\n");
+		printf("  token %zu id %-4s %-16s %s-%u%s\n", k->token_index, k->id_hex, k->label,
+		       k->key_type == EID_KEY_EC ? "EC" : k->key_type == EID_KEY_RSA ? "RSA" : "?", k->key_bits,
+		       k->flags & EID_KEYOBJ_HAS_CERT ? "" : "  (no certificate: cannot sign here)");
 	}
 	eid_pkcs11_free(p11);
 	return CLI_EXIT_OK;

@@ -117,6 +117,20 @@ typedef struct eid_cert_info {
 	unsigned int flags;         /**< EID_CERT_* */
 } eid_cert_info;
 
+/** Key flags (eid_key_info::flags). */
+#define EID_KEYOBJ_PRIVATE  0x01u /**< the private key object is visible (some tokens show it only after login) */
+#define EID_KEYOBJ_HAS_CERT 0x02u /**< a certificate with the same CKA_ID is on the token */
+
+/** A key on a token, as far as it can be seen without login.  Borrowed from the eid_pkcs11 handle. */
+typedef struct eid_key_info {
+	size_t token_index;
+	const char *label;          /**< CKA_LABEL */
+	const char *id_hex;         /**< CKA_ID in lower-case hex */
+	eid_key_type key_type;
+	unsigned int key_bits;      /**< 0 when the token does not tell */
+	unsigned int flags;         /**< EID_KEYOBJ_* */
+} eid_key_info;
+
 /**
  * Load a PKCS#11 module and initialise it.
  * @param out     receives the handle, freed with eid_pkcs11_free()
@@ -147,6 +161,15 @@ EID_EXTERN size_t eid_pkcs11_cert_count(const eid_pkcs11 *p11);
 
 /** The @p i th certificate, or NULL past the end.  Borrowed. */
 EID_EXTERN const eid_cert_info *eid_pkcs11_cert(const eid_pkcs11 *p11, size_t i);
+
+/**
+ * Number of keys seen without login (public key objects, and private key
+ * objects the token shows before login), one per token and CKA_ID.
+ */
+EID_EXTERN size_t eid_pkcs11_key_count(const eid_pkcs11 *p11);
+
+/** The @p i th key, or NULL past the end.  Borrowed. */
+EID_EXTERN const eid_key_info *eid_pkcs11_key(const eid_pkcs11 *p11, size_t i);
 
 /** Selection flags. */
 #define EID_SELECT_ALLOW_FINAL_TRY 0x01u /**< send a PIN even when the token says it is the final try */

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <p11-kit/pkcs11.h>
 
@@ -66,6 +68,14 @@ static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void module_release(p11_module *m);
 
+typedef struct p11_keyobj {
+	unsigned char *id;
+	size_t id_len;
+	char *label;
+	char *id_hex;
+	eid_key_info info;
+} p11_keyobj;
+
 struct eid_pkcs11 {
 	int refs;
 	char *path;
@@ -75,6 +85,8 @@ struct eid_pkcs11 {
 	size_t ntokens;
 	p11_cert *certs;
 	size_t ncerts;
+	p11_keyobj *keys;
+	size_t nkeys;
 };
 
 /* A key on a token, the impl of a PKCS#11 signer. */
@@ -274,9 +286,93 @@ static int add_cert(eid_pkcs11 *p11, size_t ti, CK_SESSION_HANDLE s, CK_OBJECT_H
 	return EID_OK;
 }
 
-static int scan_certs(eid_pkcs11 *p11, size_t ti)
+static unsigned int key_bits(eid_pkcs11 *p11, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_KEY_TYPE type)
 {
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ULONG bits = 0;
+	CK_ATTRIBUTE a = { CKA_MODULUS_BITS, &bits, sizeof(bits) };
+	unsigned char *params = NULL, *modulus = NULL;
+	size_t len = 0;
+	unsigned int result = 0;
+
+	if (type == CKK_RSA) {
+		if (p11->f->C_GetAttributeValue(s, o, &a, 1) == CKR_OK)
+			return (unsigned int)bits;
+		/* private key objects may carry only the modulus */
+		if (read_attr(p11, s, o, CKA_MODULUS, &modulus, &len) == EID_OK)
+			result = (unsigned int)(len * 8);
+		free(modulus);
+		return result;
+	}
+	if (type == CKK_EC && read_attr(p11, s, o, CKA_EC_PARAMS, &params, &len) == EID_OK) {
+		const unsigned char *p = params;
+		ASN1_OBJECT *oid = d2i_ASN1_OBJECT(NULL, &p, (long)len);
+		EC_GROUP *g = oid ? EC_GROUP_new_by_curve_name(OBJ_obj2nid(oid)) : NULL;
+
+		if (g != NULL)
+			result = (unsigned int)EC_GROUP_get_degree(g);
+		EC_GROUP_free(g);
+		ASN1_OBJECT_free(oid);
+		ERR_clear_error();
+	}
+	free(params);
+	return result;
+}
+
+static void free_keyobj(p11_keyobj *k)
+{
+	free(k->id);
+	free(k->label);
+	free(k->id_hex);
+}
+
+/* A key object seen without login; public and private objects of one CKA_ID make one key. */
+static int add_key(eid_pkcs11 *p11, size_t ti, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, int is_private)
+{
+	CK_KEY_TYPE type = (CK_KEY_TYPE)-1;
+	CK_ATTRIBUTE a = { CKA_KEY_TYPE, &type, sizeof(type) };
+	p11_keyobj k, *grown;
+	size_t i, label_len;
+
+	memset(&k, 0, sizeof(k));
+	read_attr(p11, s, o, CKA_ID, &k.id, &k.id_len);
+	for (i = 0; i < p11->nkeys; i++) {
+		p11_keyobj *e = &p11->keys[i];
+
+		if (e->info.token_index == ti && e->id_len == k.id_len && (k.id_len == 0 || memcmp(e->id, k.id, k.id_len) == 0)) {
+			if (is_private)
+				e->info.flags |= EID_KEYOBJ_PRIVATE;
+			free(k.id);
+			return EID_OK;
+		}
+	}
+	p11->f->C_GetAttributeValue(s, o, &a, 1);
+	read_attr(p11, s, o, CKA_LABEL, (unsigned char **)&k.label, &label_len);
+	if (k.label == NULL)
+		k.label = strdup("");
+	k.id_hex = eid_hex__encode(k.id ? k.id : (const unsigned char *)"", k.id_len);
+	if (k.label == NULL || k.id_hex == NULL) {
+		free_keyobj(&k);
+		return eid_error__set(EID_ENOMEM, NULL);
+	}
+	k.info.token_index = ti;
+	k.info.label = k.label;
+	k.info.id_hex = k.id_hex;
+	k.info.key_type = type == CKK_RSA ? EID_KEY_RSA : type == CKK_EC ? EID_KEY_EC : EID_KEY_UNKNOWN;
+	k.info.key_bits = key_bits(p11, s, o, type);
+	k.info.flags = is_private ? EID_KEYOBJ_PRIVATE : 0;
+	grown = realloc(p11->keys, (p11->nkeys + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free_keyobj(&k);
+		return eid_error__set(EID_ENOMEM, NULL);
+	}
+	p11->keys = grown;
+	p11->keys[p11->nkeys++] = k;
+	return EID_OK;
+}
+
+/* Visit the objects of @cls on token @ti that can be seen without login. */
+static int scan_objects(eid_pkcs11 *p11, size_t ti, CK_OBJECT_CLASS cls)
+{
 	CK_CERTIFICATE_TYPE ctype = CKC_X_509;
 	CK_ATTRIBUTE tmpl[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_CERTIFICATE_TYPE, &ctype, sizeof(ctype) } };
 	CK_OBJECT_HANDLE objs[32];
@@ -290,15 +386,16 @@ static int scan_certs(eid_pkcs11 *p11, size_t ti)
 		EID_LOG_W("token '%s': cannot open a session (%s)", p11->tokens[ti].label, eid_pkcs11__rv_name(rv));
 		return EID_OK;
 	}
-	rv = p11->f->C_FindObjectsInit(s, tmpl, EID_ARRAY_SIZE(tmpl));
+	rv = p11->f->C_FindObjectsInit(s, tmpl, cls == CKO_CERTIFICATE ? 2 : 1);
 	while (rv == CKR_OK && rc == EID_OK) {
 		rv = p11->f->C_FindObjects(s, objs, EID_ARRAY_SIZE(objs), &n);
 		if (rv != CKR_OK || n == 0)
 			break;
 		for (i = 0; i < n && rc == EID_OK; i++)
-			rc = add_cert(p11, ti, s, objs[i]);
-		if (p11->ncerts > 4096)
-			rc = eid_error__set(EID_ETOOBIG, "too many certificates on the tokens");
+			rc = cls == CKO_CERTIFICATE ? add_cert(p11, ti, s, objs[i])
+						    : add_key(p11, ti, s, objs[i], cls == CKO_PRIVATE_KEY);
+		if (p11->ncerts > 4096 || p11->nkeys > 4096)
+			rc = eid_error__set(EID_ETOOBIG, "too many objects on the tokens");
 	}
 	p11->f->C_FindObjectsFinal(s);
 	p11->f->C_CloseSession(s);
@@ -357,7 +454,20 @@ static int scan_tokens(eid_pkcs11 *p11)
 	}
 	free(slots);
 	for (i = 0; i < p11->ntokens && rc == EID_OK; i++)
-		rc = scan_certs(p11, i);
+		if ((rc = scan_objects(p11, i, CKO_CERTIFICATE)) == EID_OK &&
+		    (rc = scan_objects(p11, i, CKO_PRIVATE_KEY)) == EID_OK)
+			rc = scan_objects(p11, i, CKO_PUBLIC_KEY);
+	/* Which keys have a certificate. */
+	for (i = 0; i < p11->nkeys; i++) {
+		size_t c;
+
+		for (c = 0; c < p11->ncerts; c++)
+			if (p11->certs[c].info.token_index == p11->keys[i].info.token_index &&
+			    p11->certs[c].id_len == p11->keys[i].id_len &&
+			    memcmp(p11->certs[c].id ? p11->certs[c].id : (unsigned char *)"",
+				   p11->keys[i].id ? p11->keys[i].id : (unsigned char *)"", p11->keys[i].id_len) == 0)
+				p11->keys[i].info.flags |= EID_KEYOBJ_HAS_CERT;
+	}
 	return rc;
 }
 
@@ -370,6 +480,9 @@ static void p11_release(eid_pkcs11 *p11)
 	for (i = 0; i < p11->ncerts; i++)
 		free_cert(&p11->certs[i]);
 	free(p11->certs);
+	for (i = 0; i < p11->nkeys; i++)
+		free_keyobj(&p11->keys[i]);
+	free(p11->keys);
 	free(p11->tokens);
 	if (p11->mod != NULL)
 		module_release(p11->mod);
@@ -524,6 +637,18 @@ EID_EXTERN const eid_token_info *eid_pkcs11_token(eid_pkcs11 *p11, size_t i)
 EID_EXTERN size_t eid_pkcs11_cert_count(const eid_pkcs11 *p11)
 {
 	return p11 ? p11->ncerts : 0;
+}
+
+EID_EXTERN size_t eid_pkcs11_key_count(const eid_pkcs11 *p11)
+{
+	return p11 ? p11->nkeys : 0;
+}
+
+EID_EXTERN const eid_key_info *eid_pkcs11_key(const eid_pkcs11 *p11, size_t i)
+{
+	if (p11 == NULL || i >= p11->nkeys)
+		return NULL;
+	return &p11->keys[i].info;
 }
 
 EID_EXTERN const eid_cert_info *eid_pkcs11_cert(const eid_pkcs11 *p11, size_t i)

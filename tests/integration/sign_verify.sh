@@ -3,6 +3,12 @@
 # with eid-verify: text, JSON and exit status.
 . "$EID_TEST_SRCDIR/tests/lib.sh"
 
+expect_status 0 "list tokens, certificates and keys" "$SIGN" --module "$MOD" --list-keys
+expect_grep "Token [0-9]+: 'libeid-test'" "$T/out" "tokens listed"
+expect_grep 'id 01 +Signature +\[signing\] RSA-2048' "$T/out" "signing certificate listed"
+expect_grep 'id a1 +Citizen CA +\[CA\]' "$T/out" "CA certificate listed"
+expect_grep 'id 05 +P384 +EC-384' "$T/out" "EC key listed with its size"
+
 for id in 01 03 04 05; do
 	expect_status 0 "sign with key $id" p11sign --key-id $id --pin pass:$PIN -f cades "$T/doc.txt" -o "$T/s$id.p7s"
 	expect_status 0 "verify key $id" "$VERIFY" "$T/s$id.p7s" --data "$T/doc.txt" --trust "$PKI/root.crt"
