@@ -13,6 +13,7 @@ PACKAGES=(
 	# test components and independent verifiers
 	softhsm2 opensc opensc-pkcs11 p11-kit p11-kit-modules openssl
 	poppler-utils qpdf libnss3-tools python3 python3-cryptography python3-cffi python3-pytest
+	libreoffice-writer-nogui fonts-dejavu-core
 	# sanitizer runtime
 	libclang-rt-14-dev
 )

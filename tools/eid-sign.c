@@ -27,6 +27,12 @@ typedef struct sign_args {
 	int no_chain;
 	int allow_final_try;
 	int list_keys;
+	const char *reason;
+	const char *location;
+	const char *contact;
+	const char *field;
+	const char *visible;
+	int legacy;
 } sign_args;
 
 static void usage(FILE *f)
@@ -37,11 +43,19 @@ static void usage(FILE *f)
 		"Sign files with a key on a PKCS#11 token or card, or in a PKCS#12 file.\n"
 		"\n"
 		"  -o, --output FILE        the signature to write (written atomically)\n"
-		"  -f, --format FMT         cades (pades, xades, asice, asics: not yet built)\n"
+		"  -f, --format FMT         cades or pades (xades, asice, asics: not yet built);\n"
+		"                           default: pades for a .pdf input\n"
 		"  -l, --level LEVEL        B-B (B-T, B-LT, B-LTA: not yet built)\n"
 		"      --hash ALG           sha256 (default), sha384 or sha512\n"
 		"      --pss                RSA-PSS instead of PKCS#1 v1.5 for RSA keys\n"
-		"      --no-chain           embed only the signer's certificate\n"
+		"      --no-chain           embed only the signer's certificate (CAdES)\n"
+		"PDF (PAdES):\n"
+		"      --reason TEXT        /Reason\n"
+		"      --location TEXT      /Location\n"
+		"      --contact TEXT       /ContactInfo\n"
+		"      --field NAME         the signature field's name (default: SignatureN)\n"
+		"      --legacy-subfilter   /SubFilter adbe.pkcs7.detached, for old readers\n"
+		"      --visible SPEC       page=N,x=..,y=..,w=..,h=.. (not yet built)\n"
 		"Key on a PKCS#11 token:\n"
 		"      --module P11LIB      the PKCS#11 module (default: $EID_PKCS11_MODULE,\n"
 		"                           p11-kit's proxy, OpenSC)\n"
@@ -186,16 +200,23 @@ int main(int argc, char **argv)
 		{ "no-chain", no_argument, NULL, 'N' },
 		{ "allow-final-try", no_argument, NULL, 'F' },
 		{ "list-keys", no_argument, NULL, 'L' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "location", required_argument, NULL, 'C' },
+		{ "contact", required_argument, NULL, 'I' },
+		{ "field", required_argument, NULL, 'D' },
+		{ "visible", required_argument, NULL, 'v' },
+		{ "legacy-subfilter", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	sign_args a;
 	eid_cades_opts co = EID_CADES_OPTS_INIT;
+	eid_pades_opts po = EID_PADES_OPTS_INIT;
 	eid_pkcs11 *p11 = NULL;
 	eid_signer *signer = NULL;
 	eid_buf out = EID_BUF_INIT;
-	int c, rc, status = CLI_EXIT_ERROR;
+	int c, rc, status = CLI_EXIT_ERROR, pades = 0;
 
 	cli_set_prog(argv[0]);
 	memset(&a, 0, sizeof(a));
@@ -217,6 +238,12 @@ int main(int argc, char **argv)
 		case 'N': a.no_chain = 1; break;
 		case 'F': a.allow_final_try = 1; break;
 		case 'L': a.list_keys = 1; break;
+		case 'R': a.reason = optarg; break;
+		case 'C': a.location = optarg; break;
+		case 'I': a.contact = optarg; break;
+		case 'D': a.field = optarg; break;
+		case 'v': a.visible = optarg; break;
+		case 'G': a.legacy = 1; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
 		default:
@@ -233,21 +260,30 @@ int main(int argc, char **argv)
 	}
 	if (a.format == NULL) {
 		a.format = guess_format(argc - optind, argv + optind);
-		if (strcmp(a.format, "cades") != 0) {
+		if (strcmp(a.format, "pades") != 0) {
 			cli_err("the input calls for -f %s, which is not built yet; use -f cades", a.format);
 			return CLI_EXIT_ERROR;
 		}
 	}
-	if (strcasecmp(a.format, "cades") != 0) {
-		int known = strcasecmp(a.format, "pades") == 0 || strcasecmp(a.format, "xades") == 0 ||
-			    strcasecmp(a.format, "asice") == 0 || strcasecmp(a.format, "asics") == 0;
+	if (strcasecmp(a.format, "cades") != 0 && strcasecmp(a.format, "pades") != 0) {
+		int known = strcasecmp(a.format, "xades") == 0 || strcasecmp(a.format, "asice") == 0 ||
+			    strcasecmp(a.format, "asics") == 0;
 
-		cli_err(known ? "format '%s' is not built yet; use -f cades"
+		cli_err(known ? "format '%s' is not built yet; use -f cades or -f pades"
 			      : "unknown format '%s' (cades, pades, xades, asice or asics)", a.format);
 		return CLI_EXIT_ERROR;
 	}
+	pades = strcasecmp(a.format, "pades") == 0;
 	if (argc - optind != 1) {
-		cli_err("a CAdES detached signature covers one file");
+		cli_err(pades ? "a PDF signature covers one file" : "a CAdES detached signature covers one file");
+		return CLI_EXIT_ERROR;
+	}
+	if (!pades && (a.reason || a.location || a.contact || a.field || a.visible || a.legacy)) {
+		cli_err("--reason, --location, --contact, --field, --visible and --legacy-subfilter are for PDF (-f pades)");
+		return CLI_EXIT_ERROR;
+	}
+	if (a.visible != NULL) {
+		cli_err("visible signatures (--visible) are not built yet");
 		return CLI_EXIT_ERROR;
 	}
 	if (a.level != NULL && eid_level_from_name(&co.level, a.level) < 0) {
@@ -273,17 +309,31 @@ int main(int argc, char **argv)
 	co.scheme = a.pss ? EID_SIG_RSA_PSS : EID_SIG_DEFAULT;
 	co.flags = a.no_chain ? EID_CADES_NO_CHAIN : 0;
 
+	po.hash = co.hash;
+	po.scheme = co.scheme;
+	po.level = co.level;
+	po.reason = a.reason;
+	po.location = a.location;
+	po.contact_info = a.contact;
+	po.field_name = a.field;
+	po.flags = a.legacy ? EID_PADES_LEGACY_SUBFILTER : 0;
+
 	if (make_signer(&a, &p11, &signer) < 0)
 		goto out;
-	rc = eid_cades_sign_file(signer, argv[optind], &co, &out);
-	if (rc == EID_OK)
-		rc = eid_file_write_atomic(a.output, out.data, out.len);
+	if (pades) {
+		rc = eid_pades_sign(signer, argv[optind], a.output, &po);
+	} else {
+		rc = eid_cades_sign_file(signer, argv[optind], &co, &out);
+		if (rc == EID_OK)
+			rc = eid_file_write_atomic(a.output, out.data, out.len);
+	}
 	if (rc < 0) {
 		cli_err("%s", eid_error_last()->message);
 		goto out;
 	}
-	fprintf(stderr, "%s: signed '%s' as %s (CAdES %s, %s) into '%s'\n", cli_prog, argv[optind],
-		eid_signer_name(signer), eid_level_name(co.level), eid_hash_name(co.hash), a.output);
+	fprintf(stderr, "%s: signed '%s' as %s (%s %s, %s) into '%s'\n", cli_prog, argv[optind],
+		eid_signer_name(signer), pades ? "PAdES" : "CAdES", eid_level_name(co.level), eid_hash_name(co.hash),
+		a.output);
 	status = CLI_EXIT_OK;
 out:
 	eid_buf_clear(&out);

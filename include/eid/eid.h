@@ -12,6 +12,7 @@
 #include "token.h"
 #include "pki.h"
 #include "cades.h"
+#include "pades.h"
 #include "verify.h"
 
 #endif

@@ -426,3 +426,36 @@ EID_EXTERN int eid_cades_sign_file(eid_signer *signer, const char *path, const e
 	eid_cades_prep_free(p);
 	return rc;
 }
+
+int eid_cms__size_estimate(const eid_signer *signer, const eid_cades_opts *opts, size_t *out)
+{
+	static const eid_cades_opts defaults = EID_CADES_OPTS_INIT;
+	const eid_cades_opts *o = opts ? opts : &defaults;
+	unsigned char zeros[EVP_MAX_MD_SIZE] = { 0 }, *sig = NULL, *der = NULL;
+	eid_cades_prep *p = NULL;
+	size_t sig_len;
+	int n, rc;
+
+	if ((rc = eid_cades_prepare_digest(&p, signer, zeros, eid_hash_size(o->hash), o)) < 0)
+		return rc;
+	/* The largest value: the modulus size for RSA; for ECDSA a DER SEQUENCE of two
+	 * INTEGERs of field size plus a sign byte each. */
+	sig_len = p->scheme == EID_SIG_ECDSA ? 2 * (eid_token__ec_field_len(p->pub) + 3) + 3
+					     : (size_t)EVP_PKEY_get_size(p->pub);
+	sig = calloc(1, sig_len);
+	if (sig == NULL) {
+		eid_cades_prep_free(p);
+		return eid_error__set(EID_ENOMEM, NULL);
+	}
+	if (!ASN1_STRING_set(CMS_SignerInfo_get0_signature(p->si), sig, (int)sig_len) ||
+	    (n = i2d_CMS_ContentInfo(p->cms, &der)) <= 0) {
+		free(sig);
+		eid_cades_prep_free(p);
+		return eid_error__ossl(EID_EINTERNAL, "cannot size the CMS structure");
+	}
+	*out = (size_t)n;
+	OPENSSL_free(der);
+	free(sig);
+	eid_cades_prep_free(p);
+	return EID_OK;
+}

@@ -19,6 +19,13 @@ int eid_cms__check_sig(EVP_PKEY *pub, eid_sig_scheme scheme, eid_hash hash, cons
 /* Set a SignerInfo's signatureAlgorithm to RSASSA-PSS with MGF1(@md) and salt = hash length. */
 int eid_cms__set_pss(CMS_SignerInfo *si, const EVP_MD *md);
 
+/*
+ * An upper bound of the DER size of the CAdES signature @signer would make
+ * with @opts: a dry run with a dummy digest and a signature value of the
+ * largest size the key can give.
+ */
+int eid_cms__size_estimate(const eid_signer *signer, const eid_cades_opts *opts, size_t *out);
+
 #define EID_CMS_MAX_SIZE (16u * 1024 * 1024)
 
 #endif

@@ -39,6 +39,7 @@ int eid_buf__puts(eid_buf *buf, const char *s);
 void eid_buf__attach(eid_buf *buf, unsigned char *data, size_t len);
 
 /* Hex helpers. */
+int eid_hex__digit(int c); /* 0..15, or -1 for a non-hex character */
 char *eid_hex__encode(const unsigned char *p, size_t len); /* malloc'd, lower-case */
 int eid_hex__decode(const char *hex, unsigned char **out, size_t *len); /* malloc'd */
 

@@ -135,7 +135,7 @@ char *eid_hex__encode(const unsigned char *p, size_t len)
 	return s;
 }
 
-static int hexval(int c)
+int eid_hex__digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -157,7 +157,7 @@ int eid_hex__decode(const char *hex, unsigned char **out, size_t *len)
 	if (p == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
 	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = eid_hex__digit(hex[2 * i]), lo = eid_hex__digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			free(p);

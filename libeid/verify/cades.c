@@ -9,6 +9,9 @@
 
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -27,6 +30,8 @@
 /* Digests of the signed content, computed once per algorithm. */
 typedef struct content_digests {
 	const char *data_path;
+	const uint64_t *ranges;
+	size_t nranges;
 	const ASN1_OCTET_STRING *embedded;
 	struct {
 		int nid;
@@ -53,6 +58,9 @@ static int content_digest(content_digests *cd, const EVP_MD *md, const unsigned 
 	if (cd->embedded != NULL)
 		rc = eid_cms__digest(ASN1_STRING_get0_data(cd->embedded), (size_t)ASN1_STRING_length(cd->embedded), md,
 				     cd->cache[cd->n].md, &cd->cache[cd->n].len);
+	else if (cd->ranges != NULL)
+		rc = eid_verify__digest_ranges(cd->data_path, cd->ranges, cd->nranges, md, cd->cache[cd->n].md,
+					       &cd->cache[cd->n].len);
 	else
 		rc = eid_cms__digest_file(cd->data_path, md, cd->cache[cd->n].md, &cd->cache[cd->n].len);
 	if (rc < 0)
@@ -160,7 +168,7 @@ static void check_signing_cert_attr(eid_sig_report *s, CMS_SignerInfo *si, X509 
 }
 
 static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *si, STACK_OF(X509) *certs,
-			   content_digests *cd, const eid_verify_opts *o, time_t when)
+			   content_digests *cd, const eid_verify_opts *o, time_t when, const char *format)
 {
 	eid_sig_report *s;
 	X509_ALGOR *dig = NULL;
@@ -175,7 +183,7 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 
 	if ((rc = eid_report__add(r, &s)) < 0)
 		return rc;
-	eid_sig__set(&s->format, "CAdES");
+	eid_sig__set(&s->format, format);
 
 	/* Signing certificate: from the SignerIdentifier among the embedded certificates. */
 	for (i = 0; i < sk_X509_num(certs) && signer == NULL; i++)
@@ -294,16 +302,75 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	}
 	eid_sig__warn(s, "revocation status not checked: no revocation data in a B-B signature");
 
-	if (format_ok && have_v2 && s->claimed_time >= 0)
+	if (strcmp(format, "PAdES") == 0) {
+		/* EN 319 142-1: the claimed time is the dictionary's /M, never a signing-time attribute. */
+		if (format_ok && have_v2 && s->claimed_time < 0)
+			eid_sig__set(&s->level, "PAdES-BASELINE-B");
+		else
+			eid_sig__warn(s, "not a PAdES baseline signature (%s)",
+				      !have_v2 ? "no signing-certificate-v2" : s->claimed_time >= 0 ? "a signing-time attribute" : "format");
+	} else if (format_ok && have_v2 && s->claimed_time >= 0) {
 		eid_sig__set(&s->level, "CAdES-BASELINE-B");
-	else
+	} else {
 		eid_sig__warn(s, "not a CAdES baseline signature (%s)",
 			      !have_v2 ? "no signing-certificate-v2" : s->claimed_time < 0 ? "no signing-time" : "format");
+	}
 	return EID_OK;
 }
 
 int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, const eid_verify_opts *o)
 {
+	eid_cms_input in;
+
+	memset(&in, 0, sizeof(in));
+	in.format = "CAdES";
+	return eid_verify__cms(r, data, len, &in, o);
+}
+
+int eid_verify__digest_ranges(const char *path, const uint64_t *ranges, size_t n, const EVP_MD *md,
+			      unsigned char *out, unsigned int *len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *chunk = malloc(EID_IO_CHUNK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = EID_OK;
+	size_t i;
+
+	if (fd < 0)
+		rc = eid_error__set(EID_EIO, "cannot open '%s': %s", path, strerror(errno));
+	else if (ctx == NULL || chunk == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	else if (!EVP_DigestInit_ex(ctx, md, NULL))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+	for (i = 0; i < n && rc == EID_OK; i++) {
+		uint64_t at = ranges[2 * i], left = ranges[2 * i + 1];
+
+		while (left > 0 && rc == EID_OK) {
+			size_t want = left > EID_IO_CHUNK ? EID_IO_CHUNK : (size_t)left;
+			ssize_t got = pread(fd, chunk, want, (off_t)at);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				rc = eid_error__set(EID_EIO, "cannot read '%s' at %llu", path, (unsigned long long)at);
+			else if (!EVP_DigestUpdate(ctx, chunk, (size_t)got))
+				rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+			at += (uint64_t)(got > 0 ? got : 0);
+			left -= (uint64_t)(got > 0 ? got : 0);
+		}
+	}
+	if (rc == EID_OK && !EVP_DigestFinal_ex(ctx, out, len))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (fd >= 0)
+		close(fd);
+	free(chunk);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int eid_verify__cms(eid_report *r, const unsigned char *data, size_t len, const eid_cms_input *in,
+		    const eid_verify_opts *o)
+{
+	const char *data_path = in->path ? in->path : o->data_path;
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
 	STACK_OF(X509) *certs = NULL;
@@ -323,6 +390,9 @@ int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, cons
 		const unsigned char *p = data;
 
 		cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+		/* a PDF's /Contents is padded with zeros after the DER */
+		while (in->zero_padding && cms != NULL && p < data + len && *p == 0)
+			p++;
 		if (cms != NULL && p != data + len) {
 			CMS_ContentInfo_free(cms);
 			return eid_error__set(EID_EFORMAT, "%zu bytes of garbage after the CMS structure",
@@ -341,14 +411,16 @@ int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, cons
 		cd.embedded = *content;
 		if (o->data_path != NULL)
 			EID_LOG_W("the signature holds its content: ignoring the data file '%s'", o->data_path);
-	} else if (o->data_path == NULL) {
+	} else if (data_path == NULL) {
 		rc = eid_error__set(EID_EINVAL, "a detached signature: the signed file must be given too");
 		goto out;
 	} else {
-		cd.data_path = o->data_path;
+		cd.data_path = data_path;
+		cd.ranges = in->ranges;
+		cd.nranges = in->nranges;
 		/* Fail early, as an error, when the data cannot be read at all. */
-		if (access(o->data_path, R_OK) != 0) {
-			rc = eid_error__set(EID_EIO, "cannot read the signed file '%s': %m", o->data_path);
+		if (access(data_path, R_OK) != 0) {
+			rc = eid_error__set(EID_EIO, "cannot read the signed file '%s': %m", data_path);
 			goto out;
 		}
 	}
@@ -365,7 +437,7 @@ int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, cons
 		goto out;
 	}
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && rc == EID_OK; i++)
-		rc = validate_signer(r, cms, sk_CMS_SignerInfo_value(sis, i), certs, &cd, o, when);
+		rc = validate_signer(r, cms, sk_CMS_SignerInfo_value(sis, i), certs, &cd, o, when, in->format);
 out:
 	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(cms);

@@ -1,6 +1,7 @@
 /* Entry points of validation: recognise the format, run its process. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,9 +23,7 @@ static int verify_mem(eid_report **out, const char *name, const unsigned char *d
 
 	if ((rc = eid_report__new(&r, name, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
 		return rc;
-	if (len >= 5 && memcmp(data, "%PDF-", 5) == 0)
-		rc = eid_error__set(EID_EUNSUPPORTED, "PDF signatures are not supported yet");
-	else if (len >= 1 && (data[0] == 0x30 || (len > 10 && memcmp(data, "-----BEGIN", 10) == 0)))
+	if (len >= 1 && (data[0] == 0x30 || (len > 10 && memcmp(data, "-----BEGIN", 10) == 0)))
 		rc = eid_verify__cades(r, data, len, o);
 	else
 		rc = eid_error__set(EID_EUNSUPPORTED, "the signature format of '%s' is not recognised",
@@ -71,6 +70,27 @@ EID_EXTERN int eid_verify_file(eid_report **out, const char *path, const eid_ver
 	*out = NULL;
 	if ((rc = check_opts(o)) < 0)
 		return rc;
+	{
+		/* A PDF is read in place, as a stream: it may be far larger than a CMS file. */
+		unsigned char head[8] = { 0 };
+		FILE *f = fopen(path, "rb");
+		size_t n = f ? fread(head, 1, sizeof(head), f) : 0;
+
+		if (f != NULL)
+			fclose(f);
+		if (n >= 5 && memcmp(head, "%PDF-", 5) == 0) {
+			eid_report *r = NULL;
+
+			if ((rc = eid_report__new(&r, path, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
+				return rc;
+			if ((rc = eid_verify__pades(r, path, o)) < 0) {
+				eid_report_free(r);
+				return rc;
+			}
+			*out = r;
+			return EID_OK;
+		}
+	}
 	if ((rc = eid_io__read_file(path, EID_CMS_MAX_SIZE, &data)) < 0)
 		return rc;
 	rc = verify_mem(out, path, data.data, data.len, o);

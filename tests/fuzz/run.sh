@@ -13,14 +13,14 @@ mkdir -p "$out"
 cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
 inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1)"
-libs="$(pkg-config --libs libcrypto json-c) -ldl -lpthread"
-srcs=$(ls "$top"/libeid/{common,token,pki,cms,verify}/*.c)
+libs="$(pkg-config --libs libcrypto json-c zlib) -ldl -lpthread"
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,verify}/*.c)
 
 pki=$build/tests/run/pki
 [ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }
 
 # Seed corpora: real signatures and certificates.
-mkdir -p "$out/corpus-cms" "$out/corpus-cert"
+mkdir -p "$out/corpus-cms" "$out/corpus-cert" "$out/corpus-pdf"
 doc=$(mktemp)
 printf 'The quick brown fox jumps over the lazy dog.\n' > "$doc"
 for k in citizen-rsa2048 citizen-p256 citizen-p384; do
@@ -32,9 +32,13 @@ openssl cms -sign -binary -cades -in "$doc" -signer "$pki/citizen-rsa2048.crt" -
 rm -f "$doc"
 cp "$pki"/*.der "$out/corpus-cert/" 2>/dev/null || true
 cp "$pki/root.crt" "$pki/chain.pem" "$out/corpus-cert/"
+# PDFs from several producers (made by tests/pdf/make-corpus.sh for the test run)
+for f in "$build"/tests/run/pdf/*.pdf; do
+	[ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 200000 ] && cp "$f" "$out/corpus-pdf/"
+done
 
 status=0
-for h in fuzz_cms fuzz_cert; do
+for h in fuzz_cms fuzz_cert fuzz_pdf; do
 	echo "== $h: building"
 	# shellcheck disable=SC2086
 	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs

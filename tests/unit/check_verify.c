@@ -615,7 +615,7 @@ START_TEST(test_verify_file__unreadable_or_unknown)
 	ck_assert_int_eq(eid_verify_file(&r, tmp, &o), EID_EIO);
 	ck_assert_int_eq(eid_verify_file(&r, data_path, &o), EID_EUNSUPPORTED); /* plain text */
 	unit_write(pdf, "%PDF-1.7\n%%EOF\n", 15);
-	ck_assert_int_eq(eid_verify_file(&r, pdf, &o), EID_EUNSUPPORTED);
+	ck_assert_int_eq(eid_verify_file(&r, pdf, &o), EID_EFORMAT); /* a PDF with no body at all */
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(eid_verify_file(&r, NULL, &o), EID_EINVAL);
 	o.version = 0;

@@ -6,7 +6,7 @@ if HAVE_CHECK
 # login rules through tests/unit/p11shim.c; check_signer covers pkcs12.c.
 
 EID_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(P11KIT_CFLAGS)
-EID_UNIT_LDADD = tests/unit/libunit.la libeid/libeid-internal.la $(CHECK_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS)
+EID_UNIT_LDADD = tests/unit/libunit.la libeid/libeid-internal.la $(CHECK_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS)
 
 # Helpers shared by the suites (paths, scratch folders, main()).
 check_LTLIBRARIES = tests/unit/libunit.la tests/unit/p11shim.la
@@ -29,7 +29,9 @@ EID_UNIT_TESTS = \
 	tests/unit/check_pkcs11 \
 	tests/unit/check_cades \
 	tests/unit/check_verify \
-	tests/unit/check_trust
+	tests/unit/check_trust \
+	tests/unit/check_pdf \
+	tests/unit/check_pades
 
 check_PROGRAMS += $(EID_UNIT_TESTS)
 TESTS += $(EID_UNIT_TESTS)
@@ -71,5 +73,13 @@ tests_unit_check_verify_LDADD = $(EID_UNIT_LDADD)
 tests_unit_check_trust_SOURCES = tests/unit/check_trust.c
 tests_unit_check_trust_CFLAGS = $(EID_UNIT_CFLAGS)
 tests_unit_check_trust_LDADD = $(EID_UNIT_LDADD)
+
+tests_unit_check_pdf_SOURCES = tests/unit/check_pdf.c
+tests_unit_check_pdf_CFLAGS = $(EID_UNIT_CFLAGS)
+tests_unit_check_pdf_LDADD = $(EID_UNIT_LDADD)
+
+tests_unit_check_pades_SOURCES = tests/unit/check_pades.c
+tests_unit_check_pades_CFLAGS = $(EID_UNIT_CFLAGS)
+tests_unit_check_pades_LDADD = $(EID_UNIT_LDADD)
 
 endif

@@ -1,0 +1,744 @@
+/*
+ * PAdES signing by incremental update (ETSI EN 319 142-1, baseline B-B).
+ *
+ * The new revision (signature dictionary, field/widget, the updated AcroForm
+ * and page, an xref section in the style of the previous revision) is
+ * composed in memory, with the final /ByteRange numbers already in it.  The
+ * output is then written once, as a stream: the original bytes are copied
+ * unchanged, the new revision appended, and both byte ranges hashed on the way
+ * (everything but the hex of /Contents).  Completing a signature writes the
+ * CMS into the reserved /Contents in place and renames the file into place.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "eid/pades.h"
+#include "pdf.h"
+#include "../cms/cms.h"
+
+#define BYTERANGE_PLACEHOLDER "[0 0000000000 0000000000 0000000000]"
+#define CONTENTS_MARGIN 2048   /* bytes of slack over the dry run's size */
+#define FIELDS_MAX_DEPTH 32
+
+struct eid_pades_prep {
+	eid_outfile of;
+	eid_cades_prep *cms;
+	uint64_t contents_off;    /* offset of '<' of /Contents in the output */
+	size_t contents_hex;      /* hex digits reserved between < and > */
+	int done;
+};
+
+/* ---- the new revision, composed in memory ---- */
+
+typedef struct new_obj {
+	uint32_t num;
+	uint16_t gen;
+	uint64_t offset;
+} new_obj;
+
+typedef struct update {
+	uint64_t base;            /* output offset of body.data[0] */
+	eid_buf body;
+	new_obj *objs;
+	size_t n;
+} update;
+
+static int upd_begin(update *u, uint32_t num, uint16_t gen)
+{
+	new_obj *grown = realloc(u->objs, (u->n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	u->objs = grown;
+	u->objs[u->n].num = num;
+	u->objs[u->n].gen = gen;
+	u->objs[u->n].offset = u->base + u->body.len;
+	u->n++;
+	return eid_buf__printf(&u->body, "%u %u obj\n", num, gen);
+}
+
+static int upd_object(update *u, uint32_t num, uint16_t gen, const pdf_obj *o)
+{
+	int rc;
+
+	if ((rc = upd_begin(u, num, gen)) < 0 || (rc = pdf_obj_write(o, &u->body)) < 0)
+		return rc;
+	return eid_buf__puts(&u->body, "\nendobj\n");
+}
+
+static int cmp_new_obj(const void *a, const void *b)
+{
+	const new_obj *x = a, *y = b;
+
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+/* A PDF text string: PDFDocEncoding-compatible ASCII as is, anything else UTF-16BE with a BOM. */
+static pdf_obj *text_string(const char *utf8)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	size_t n = strlen(utf8), i = 0, o = 2;
+	unsigned char *u16;
+	pdf_obj *obj;
+	int ascii = 1;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			ascii = 0;
+	if (ascii)
+		return pdf_string_new(utf8, n, 0);
+	u16 = malloc(4 * n + 2);
+	if (u16 == NULL) {
+		eid_error__set(EID_ENOMEM, NULL);
+		return NULL;
+	}
+	u16[0] = 0xfe;
+	u16[1] = 0xff;
+	for (i = 0; i < n;) {
+		uint32_t cp;
+		size_t extra;
+
+		if (s[i] < 0x80) { cp = s[i]; extra = 0; }
+		else if ((s[i] & 0xe0) == 0xc0) { cp = s[i] & 0x1f; extra = 1; }
+		else if ((s[i] & 0xf0) == 0xe0) { cp = s[i] & 0x0f; extra = 2; }
+		else if ((s[i] & 0xf8) == 0xf0) { cp = s[i] & 0x07; extra = 3; }
+		else { cp = 0xfffd; extra = 0; }
+		i++;
+		while (extra-- > 0) {
+			if (i >= n || (s[i] & 0xc0) != 0x80) { cp = 0xfffd; break; }
+			cp = (cp << 6) | (s[i++] & 0x3f);
+		}
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			cp = 0xfffd;
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			u16[o++] = (unsigned char)(0xd8 | (cp >> 18));
+			u16[o++] = (unsigned char)(cp >> 10);
+			u16[o++] = (unsigned char)(0xdc | ((cp >> 8) & 3));
+			u16[o++] = (unsigned char)cp;
+		} else {
+			u16[o++] = (unsigned char)(cp >> 8);
+			u16[o++] = (unsigned char)cp;
+		}
+	}
+	obj = pdf_string_new(u16, o, 1);
+	free(u16);
+	return obj;
+}
+
+/* Collect the /T of every field, to choose a free name. */
+static int field_name_used(pdf_doc *doc, pdf_obj *fields, const char *name, int depth)
+{
+	size_t i;
+
+	fields = pdf_doc_resolve(doc, fields);
+	if (fields == NULL || fields->type != PDF_ARRAY || depth > FIELDS_MAX_DEPTH)
+		return 0;
+	for (i = 0; i < fields->u.arr.n; i++) {
+		pdf_obj *f = pdf_doc_resolve(doc, fields->u.arr.items[i]), *t;
+
+		if (f == NULL || f->type != PDF_DICT)
+			continue;
+		t = pdf_doc_resolve(doc, pdf_dict_get(f, "T"));
+		if (t != NULL && t->type == PDF_STRING && t->u.str.len == strlen(name) &&
+		    memcmp(t->u.str.p, name, t->u.str.len) == 0)
+			return 1;
+		if (field_name_used(doc, pdf_dict_get(f, "Kids"), name, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+static uint16_t gen_of(const pdf_doc *doc, uint32_t num)
+{
+	if (num < doc->xref_size && doc->xref[num].type == PDF_ENTRY_INUSE)
+		return doc->xref[num].gen;
+	return 0;
+}
+
+/* Append @widget to the array held at @dict[@key] (creating it), rewriting an indirect array. */
+static int add_to_array(pdf_doc *doc, update *u, pdf_obj *dict, const char *key, uint32_t widget)
+{
+	pdf_obj *v = pdf_dict_get(dict, key), *arr;
+	int rc;
+
+	if (v != NULL && v->type == PDF_REF) {
+		arr = pdf_doc_resolve(doc, v);
+		if (arr == NULL || arr->type != PDF_ARRAY)
+			return eid_error__set(EID_EFORMAT, "/%s is not an array", key);
+		if ((arr = pdf_obj_clone(arr)) == NULL)
+			return EID_ENOMEM;
+		if ((rc = pdf_array_push(arr, pdf_ref_new(widget, 0))) == EID_OK)
+			rc = upd_object(u, v->u.ref.num, gen_of(doc, v->u.ref.num), arr);
+		pdf_obj_free(arr);
+		return rc;
+	}
+	if (v == NULL || v->type != PDF_ARRAY) {
+		if ((rc = pdf_dict_set(dict, key, pdf_obj_new(PDF_ARRAY))) < 0)
+			return rc;
+		v = pdf_dict_get(dict, key);
+	}
+	return pdf_array_push(v, pdf_ref_new(widget, 0));
+}
+
+static int pdf_date(int64_t when, char *buf, size_t size)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return eid_error__set(EID_EINVAL, "bad signing time");
+	strftime(buf, size, "D:%Y%m%d%H%M%S+00'00'", &tm);
+	return EID_OK;
+}
+
+/* The signature dictionary, with placeholders; @br_at and @contents_at get their positions in u->body. */
+static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, const char *signer_name,
+			  size_t hex_len, size_t *br_at, size_t *contents_at)
+{
+	pdf_obj *extra = pdf_obj_new(PDF_DICT);
+	char date[40];
+	int rc;
+
+	if (extra == NULL)
+		return EID_ENOMEM;
+	rc = pdf_date(o->signing_time ? o->signing_time : (int64_t)time(NULL), date, sizeof(date));
+	if (rc == EID_OK)
+		rc = pdf_dict_set(extra, "M", pdf_string_new(date, strlen(date), 0));
+	if (rc == EID_OK && (o->name || signer_name))
+		rc = pdf_dict_set(extra, "Name", text_string(o->name ? o->name : signer_name));
+	if (rc == EID_OK && o->reason)
+		rc = pdf_dict_set(extra, "Reason", text_string(o->reason));
+	if (rc == EID_OK && o->location)
+		rc = pdf_dict_set(extra, "Location", text_string(o->location));
+	if (rc == EID_OK && o->contact_info)
+		rc = pdf_dict_set(extra, "ContactInfo", text_string(o->contact_info));
+	if (rc == EID_OK)
+		rc = upd_begin(u, num, 0);
+	if (rc == EID_OK)
+		rc = eid_buf__printf(&u->body, "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /%s /ByteRange ",
+				     o->flags & EID_PADES_LEGACY_SUBFILTER ? "adbe.pkcs7.detached" : "ETSI.CAdES.detached");
+	if (rc == EID_OK) {
+		*br_at = u->body.len;
+		rc = eid_buf__puts(&u->body, BYTERANGE_PLACEHOLDER " /Contents <");
+	}
+	if (rc == EID_OK) {
+		*contents_at = u->body.len - 1;
+		rc = eid_buf__reserve(&u->body, hex_len + 8);
+	}
+	if (rc == EID_OK) {
+		memset(u->body.data + u->body.len, '0', hex_len);
+		u->body.len += hex_len;
+		rc = eid_buf__puts(&u->body, ">");
+	}
+	/* the other entries, serialised as a dictionary without its brackets */
+	if (rc == EID_OK) {
+		eid_buf tmp = EID_BUF_INIT;
+
+		rc = pdf_obj_write(extra, &tmp);
+		if (rc == EID_OK && tmp.len >= 4)
+			rc = eid_buf__append(&u->body, tmp.data + 2, tmp.len - 2); /* drop "<<", keep " ... >>" */
+		eid_buf_clear(&tmp);
+	}
+	if (rc == EID_OK)
+		rc = eid_buf__puts(&u->body, "\nendobj\n");
+	pdf_obj_free(extra);
+	return rc;
+}
+
+static pdf_obj *trailer_base(pdf_doc *doc, uint32_t size, const unsigned char *id2)
+{
+	pdf_obj *t = pdf_obj_new(PDF_DICT), *v, *id;
+	unsigned char id1[16];
+	size_t id1_len = 16;
+	const unsigned char *id1_p = id2;
+
+	if (t == NULL)
+		return NULL;
+	if (pdf_dict_set(t, "Size", pdf_int_new(size)) < 0)
+		goto fail;
+	if ((v = pdf_dict_get(doc->trailer, "Root")) != NULL && pdf_dict_set(t, "Root", pdf_obj_clone(v)) < 0)
+		goto fail;
+	if ((v = pdf_dict_get(doc->trailer, "Info")) != NULL && v->type == PDF_REF &&
+	    pdf_dict_set(t, "Info", pdf_obj_clone(v)) < 0)
+		goto fail;
+	/* /ID: keep the permanent identifier, make a new changing one */
+	v = pdf_doc_resolve(doc, pdf_dict_get(doc->trailer, "ID"));
+	if (v != NULL && v->type == PDF_ARRAY && v->u.arr.n == 2 && v->u.arr.items[0]->type == PDF_STRING &&
+	    v->u.arr.items[0]->u.str.len <= sizeof(id1)) {
+		memcpy(id1, v->u.arr.items[0]->u.str.p, v->u.arr.items[0]->u.str.len);
+		id1_len = v->u.arr.items[0]->u.str.len;
+		id1_p = id1;
+	}
+	id = pdf_obj_new(PDF_ARRAY);
+	if (id == NULL || pdf_array_push(id, pdf_string_new(id1_p, id1_len, 1)) < 0 ||
+	    pdf_array_push(id, pdf_string_new(id2, 16, 1)) < 0 || pdf_dict_set(t, "ID", id) < 0)
+		goto fail;
+	return t;
+fail:
+	pdf_obj_free(t);
+	return NULL;
+}
+
+/* The xref section and trailer of the new revision, in the previous revision's style. */
+static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
+{
+	pdf_xref_style style = doc->revs[doc->nrevs - 1].style;
+	uint64_t prev = doc->revs[doc->nrevs - 1].xref_offset, xref_at;
+	unsigned char id2[16];
+	pdf_obj *trailer;
+	size_t i, j;
+	int rc = EID_OK;
+
+	if (RAND_bytes(id2, sizeof(id2)) != 1)
+		return eid_error__set(EID_EINTERNAL, "no random bytes for /ID");
+	if (style == PDF_XREF_STREAM) {
+		uint32_t xnum = (*size)++;
+		unsigned char *data;
+		pdf_obj *index;
+		int wide;
+
+		if ((rc = upd_begin(u, xnum, 0)) < 0)
+			return rc;
+		qsort(u->objs, u->n, sizeof(*u->objs), cmp_new_obj);
+		wide = u->objs[u->n - 1].offset > 0xffffffffu || u->base + u->body.len > 0xffffffffu;
+		trailer = trailer_base(doc, *size, id2);
+		index = pdf_obj_new(PDF_ARRAY);
+		data = malloc(u->n * 11);
+		if (trailer == NULL || index == NULL || data == NULL) {
+			pdf_obj_free(trailer);
+			pdf_obj_free(index);
+			free(data);
+			return eid_error__set(EID_ENOMEM, NULL);
+		}
+		for (i = 0; i < u->n; i = j) {
+			for (j = i + 1; j < u->n && u->objs[j].num == u->objs[j - 1].num + 1; j++)
+				;
+			pdf_array_push(index, pdf_int_new(u->objs[i].num));
+			pdf_array_push(index, pdf_int_new((int64_t)(j - i)));
+		}
+		{
+			size_t w = wide ? 8 : 4, k, at = 0;
+			pdf_obj *warr = pdf_obj_new(PDF_ARRAY);
+
+			for (i = 0; i < u->n; i++) {
+				data[at++] = 1;
+				for (k = 0; k < w; k++)
+					data[at++] = (unsigned char)(u->objs[i].offset >> (8 * (w - 1 - k)));
+				data[at++] = (unsigned char)(u->objs[i].gen >> 8);
+				data[at++] = (unsigned char)u->objs[i].gen;
+			}
+			pdf_array_push(warr, pdf_int_new(1));
+			pdf_array_push(warr, pdf_int_new((int64_t)w));
+			pdf_array_push(warr, pdf_int_new(2));
+			rc = pdf_dict_set(trailer, "Type", pdf_name_new("XRef"));
+			if (rc == EID_OK) rc = pdf_dict_set(trailer, "W", warr);
+			if (rc == EID_OK) rc = pdf_dict_set(trailer, "Index", index);
+			else pdf_obj_free(index);
+			index = NULL;
+			if (rc == EID_OK) rc = pdf_dict_set(trailer, "Prev", pdf_int_new((int64_t)prev));
+			if (rc == EID_OK) rc = pdf_dict_set(trailer, "Length", pdf_int_new((int64_t)at));
+			if (rc == EID_OK) rc = pdf_obj_write(trailer, &u->body);
+			if (rc == EID_OK) rc = eid_buf__puts(&u->body, "\nstream\n");
+			if (rc == EID_OK) rc = eid_buf__append(&u->body, data, at);
+			if (rc == EID_OK) rc = eid_buf__puts(&u->body, "\nendstream\nendobj\n");
+		}
+		xref_at = u->objs[0].offset;
+		for (i = 0; i < u->n; i++)
+			if (u->objs[i].num == xnum)
+				xref_at = u->objs[i].offset;
+		free(data);
+		pdf_obj_free(trailer);
+	} else {
+		qsort(u->objs, u->n, sizeof(*u->objs), cmp_new_obj);
+		xref_at = u->base + u->body.len;
+		rc = eid_buf__puts(&u->body, "xref\n");
+		for (i = 0; i < u->n && rc == EID_OK; i = j) {
+			for (j = i + 1; j < u->n && u->objs[j].num == u->objs[j - 1].num + 1; j++)
+				;
+			rc = eid_buf__printf(&u->body, "%u %zu\n", u->objs[i].num, j - i);
+			for (size_t k = i; k < j && rc == EID_OK; k++)
+				rc = eid_buf__printf(&u->body, "%010llu %05u n\r\n", (unsigned long long)u->objs[k].offset,
+						     u->objs[k].gen);
+		}
+		trailer = trailer_base(doc, *size, id2);
+		if (trailer == NULL)
+			return eid_error__set(EID_ENOMEM, NULL);
+		if (rc == EID_OK) rc = pdf_dict_set(trailer, "Prev", pdf_int_new((int64_t)prev));
+		if (rc == EID_OK) rc = eid_buf__puts(&u->body, "trailer\n");
+		if (rc == EID_OK) rc = pdf_obj_write(trailer, &u->body);
+		if (rc == EID_OK) rc = eid_buf__puts(&u->body, "\n");
+		pdf_obj_free(trailer);
+	}
+	if (rc == EID_OK)
+		rc = eid_buf__printf(&u->body, "startxref\n%llu\n%%%%EOF\n", (unsigned long long)xref_at);
+	return rc;
+}
+
+/* Compose the new revision: field/widget, AcroForm, page, signature dictionary, xref. */
+static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char *signer_name, size_t hex_len,
+		   size_t *br_at, size_t *contents_at)
+{
+	pdf_obj *root = pdf_doc_root(doc), *root_copy = NULL, *form, *page = NULL, *widget = NULL, *v;
+	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
+	uint32_t size = doc->xref_size, sig_num, widget_num, form_num = 0;
+	char field[64];
+	pdf_ref page_ref;
+	int rc, root_dirty = 0, n;
+
+	if (root == NULL || rootref == NULL || rootref->type != PDF_REF)
+		return eid_error__set(EID_EFORMAT, "the catalog (/Root) is missing or not an indirect object");
+	if ((rc = pdf_doc_page_ref(doc, 0, &page_ref)) < 0)
+		return rc;
+	v = pdf_dict_get(doc->trailer, "Size");
+	if (v != NULL && v->type == PDF_INT && v->u.i > (int64_t)size && v->u.i < PDF_MAX_OBJNUM)
+		size = (uint32_t)v->u.i;
+	if (size + 4 > PDF_MAX_OBJNUM)
+		return eid_error__set(EID_ETOOBIG, "too many objects to add one more revision");
+	sig_num = size++;
+	widget_num = size++;
+
+	/* The AcroForm: indirect (rewrite it), inline (rewrite the catalog) or absent (a new one). */
+	root_copy = pdf_obj_clone(root);
+	if (root_copy == NULL)
+		return EID_ENOMEM;
+	form = pdf_dict_get(root_copy, "AcroForm");
+	if (o->field_name != NULL) {
+		snprintf(field, sizeof(field), "%s", o->field_name);
+	} else {
+		pdf_obj *fields = NULL, *f = pdf_doc_resolve(doc, form);
+
+		if (f != NULL && f->type == PDF_DICT)
+			fields = pdf_dict_get(f, "Fields");
+		for (n = 1; n < 10000; n++) {
+			snprintf(field, sizeof(field), "Signature%d", n);
+			if (fields == NULL || !field_name_used(doc, fields, field, 0))
+				break;
+		}
+	}
+	if (form != NULL && form->type == PDF_REF) {
+		pdf_obj *f = pdf_doc_resolve(doc, form);
+
+		if (f == NULL || f->type != PDF_DICT) {
+			rc = eid_error__set(EID_EFORMAT, "/AcroForm is not a dictionary");
+			goto out;
+		}
+		if ((f = pdf_obj_clone(f)) == NULL) {
+			rc = EID_ENOMEM;
+			goto out;
+		}
+		rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
+		if (rc == EID_OK)
+			rc = add_to_array(doc, u, f, "Fields", widget_num);
+		if (rc == EID_OK)
+			rc = upd_object(u, form->u.ref.num, gen_of(doc, form->u.ref.num), f);
+		pdf_obj_free(f);
+	} else if (form != NULL && form->type == PDF_DICT) {
+		rc = pdf_dict_set(form, "SigFlags", pdf_int_new(3));
+		if (rc == EID_OK)
+			rc = add_to_array(doc, u, form, "Fields", widget_num);
+		root_dirty = 1;
+	} else {
+		pdf_obj *f = pdf_obj_new(PDF_DICT);
+
+		form_num = size++;
+		rc = f ? pdf_dict_set(f, "Fields", pdf_obj_new(PDF_ARRAY)) : EID_ENOMEM;
+		if (rc == EID_OK)
+			rc = pdf_array_push(pdf_dict_get(f, "Fields"), pdf_ref_new(widget_num, 0));
+		if (rc == EID_OK)
+			rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
+		if (rc == EID_OK)
+			rc = upd_object(u, form_num, 0, f);
+		pdf_obj_free(f);
+		if (rc == EID_OK)
+			rc = pdf_dict_set(root_copy, "AcroForm", pdf_ref_new(form_num, 0));
+		root_dirty = 1;
+	}
+	if (rc < 0)
+		goto out;
+	if (root_dirty && (rc = upd_object(u, rootref->u.ref.num, gen_of(doc, rootref->u.ref.num), root_copy)) < 0)
+		goto out;
+
+	/* The page gets the widget in /Annots. */
+	if (page_ref.num == rootref->u.ref.num) {
+		rc = eid_error__set(EID_EFORMAT, "the first page is the catalog");
+		goto out;
+	}
+	if ((rc = pdf_doc_get(doc, page_ref.num, &page)) < 0)
+		goto out;
+	if (page->type != PDF_DICT) {
+		rc = eid_error__set(EID_EFORMAT, "page object %u is not a dictionary", page_ref.num);
+		goto out;
+	}
+	if ((page = pdf_obj_clone(page)) == NULL) {
+		rc = EID_ENOMEM;
+		goto out;
+	}
+	rc = add_to_array(doc, u, page, "Annots", widget_num);
+	if (rc == EID_OK)
+		rc = upd_object(u, page_ref.num, page_ref.gen, page);
+	pdf_obj_free(page);
+	if (rc < 0)
+		goto out;
+
+	/* The field merged with its widget annotation: invisible, printed, locked. */
+	widget = pdf_obj_new(PDF_DICT);
+	rc = widget ? EID_OK : EID_ENOMEM;
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "Type", pdf_name_new("Annot"));
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "Subtype", pdf_name_new("Widget"));
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "FT", pdf_name_new("Sig"));
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "T", text_string(field));
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "V", pdf_ref_new(sig_num, 0));
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "F", pdf_int_new(132)); /* Print | Locked */
+	if (rc == EID_OK) {
+		pdf_obj *rect = pdf_obj_new(PDF_ARRAY);
+
+		for (n = 0; n < 4 && rect != NULL; n++)
+			pdf_array_push(rect, pdf_int_new(0));
+		rc = pdf_dict_set(widget, "Rect", rect);
+	}
+	if (rc == EID_OK) rc = pdf_dict_set(widget, "P", pdf_ref_new(page_ref.num, page_ref.gen));
+	if (rc == EID_OK) rc = upd_object(u, widget_num, 0, widget);
+	if (rc == EID_OK) rc = write_sig_dict(u, sig_num, o, signer_name, hex_len, br_at, contents_at);
+	if (rc == EID_OK) rc = write_xref(doc, u, &size);
+out:
+	pdf_obj_free(widget);
+	pdf_obj_free(root_copy);
+	return rc;
+}
+
+static int copy_and_hash(pdf_doc *doc, eid_outfile *of, EVP_MD_CTX *md)
+{
+	unsigned char *chunk = malloc(EID_IO_CHUNK);
+	uint64_t at = 0;
+	size_t n;
+	int rc = EID_OK;
+
+	if (chunk == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	while (at < doc->size && rc == EID_OK) {
+		n = doc->size - at > EID_IO_CHUNK ? EID_IO_CHUNK : (size_t)(doc->size - at);
+		rc = pdf_doc_read(doc, at, chunk, n);
+		if (rc == EID_OK && !EVP_DigestUpdate(md, chunk, n))
+			rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+		if (rc == EID_OK)
+			rc = eid_io__out_write(of, chunk, n);
+		at += n;
+	}
+	free(chunk);
+	return rc;
+}
+
+static int check_opts(const eid_pades_opts *o)
+{
+	if (o->version != EID_PADES_OPTS_VERSION)
+		return eid_error__set(EID_EVERSION, "eid_pades_opts version %u is unknown", o->version);
+	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
+		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
+				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
+	if (eid_hash_size(o->hash) == 0)
+		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)o->hash);
+	return EID_OK;
+}
+
+EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer, const char *in_path,
+				 const char *out_path, const eid_pades_opts *opts)
+{
+	static const eid_pades_opts defaults = EID_PADES_OPTS_INIT;
+	const eid_pades_opts *o = opts ? opts : &defaults;
+	eid_cades_opts co = EID_CADES_OPTS_INIT;
+	eid_pades_prep *p = NULL;
+	pdf_doc *doc = NULL;
+	update u;
+	EVP_MD_CTX *md = NULL;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	size_t cms_max, hex_len, br_at = 0, contents_at = 0;
+	char br[64];
+	uint64_t c0, c1, end;
+	int eol, rc;
+
+	if (out == NULL || signer == NULL || in_path == NULL || out_path == NULL)
+		return eid_error__set(EID_EINVAL, "eid_pades_prepare: NULL argument");
+	*out = NULL;
+	if ((rc = check_opts(o)) < 0)
+		return rc;
+	co.hash = o->hash;
+	co.scheme = o->scheme;
+	co.signing_time = o->signing_time;
+	/* PAdES: the claimed time is /M, not a signing-time attribute (EN 319 142-1, 5.4.3). */
+	co.flags = o->flags & EID_PADES_LEGACY_SUBFILTER ? 0 : EID_CADES_NO_SIGNING_TIME;
+	if ((rc = eid_cms__size_estimate(signer, &co, &cms_max)) < 0)
+		return rc;
+	hex_len = 2 * (cms_max + CONTENTS_MARGIN);
+
+	if ((rc = pdf_doc_open(&doc, in_path)) < 0)
+		return rc;
+	if (doc->recovered) {
+		pdf_doc_free(doc);
+		return eid_error__set(EID_EFORMAT,
+				      "'%s' has a damaged cross-reference table; repair it (for example with qpdf) before signing",
+				      in_path);
+	}
+	memset(&u, 0, sizeof(u));
+	p = calloc(1, sizeof(*p));
+	md = EVP_MD_CTX_new();
+	if (p == NULL || md == NULL) {
+		rc = eid_error__set(EID_ENOMEM, NULL);
+		goto out;
+	}
+	p->of.fd = -1;
+	/* The new revision starts on a fresh line. */
+	{
+		unsigned char last = '\n';
+
+		if (doc->size > 0 && (rc = pdf_doc_read(doc, doc->size - 1, &last, 1)) < 0)
+			goto out;
+		eol = last != '\n' && last != '\r';
+	}
+	u.base = doc->size; /* the body starts where the input ends (with a newline if it lacks one) */
+	if (eol && (rc = eid_buf__puts(&u.body, "\n")) < 0)
+		goto out;
+	if ((rc = compose(doc, &u, o, eid_signer_name(signer), hex_len, &br_at, &contents_at)) < 0)
+		goto out;
+	if (doc->recovered) { /* an object pointed nowhere: the reader fell back to scanning */
+		rc = eid_error__set(EID_EFORMAT,
+				    "'%s' has a damaged cross-reference table; repair it (for example with qpdf) before signing",
+				    in_path);
+		goto out;
+	}
+
+	/* The byte ranges: everything but the hex of /Contents (its < and > included in the gap). */
+	c0 = u.base + contents_at;
+	c1 = c0 + hex_len + 2;
+	end = u.base + u.body.len;
+	if (end > 9999999999ull) {
+		rc = eid_error__set(EID_ETOOBIG, "a PDF of more than 9,999,999,999 bytes");
+		goto out;
+	}
+	snprintf(br, sizeof(br), "[0 %010llu %010llu %010llu]", (unsigned long long)c0, (unsigned long long)c1,
+		 (unsigned long long)(end - c1));
+	memcpy(u.body.data + br_at, br, strlen(BYTERANGE_PLACEHOLDER));
+
+	/* Write once, hashing both ranges on the way. */
+	if ((rc = eid_io__out_open(&p->of, out_path)) < 0)
+		goto out;
+	if (!EVP_DigestInit_ex(md, eid_hash__md(o->hash), NULL)) {
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+		goto out;
+	}
+	if ((rc = copy_and_hash(doc, &p->of, md)) < 0)
+		goto out;
+	if ((rc = eid_io__out_write(&p->of, u.body.data, u.body.len)) < 0)
+		goto out;
+	if (!EVP_DigestUpdate(md, u.body.data, contents_at) ||
+	    !EVP_DigestUpdate(md, u.body.data + contents_at + hex_len + 2, u.body.len - contents_at - hex_len - 2) ||
+	    !EVP_DigestFinal_ex(md, digest, &dlen)) {
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+		goto out;
+	}
+	if ((rc = eid_cades_prepare_digest(&p->cms, signer, digest, dlen, &co)) < 0)
+		goto out;
+	p->contents_off = c0;
+	p->contents_hex = hex_len;
+	*out = p;
+	p = NULL;
+	EID_LOG_D("PAdES: %zu bytes appended to '%s', /Contents of %zu hex digits at %llu", u.body.len, in_path,
+		  hex_len, (unsigned long long)c0);
+out:
+	EVP_MD_CTX_free(md);
+	eid_buf_clear(&u.body);
+	free(u.objs);
+	pdf_doc_free(doc);
+	eid_pades_prep_free(p);
+	return rc;
+}
+
+EID_EXTERN int eid_pades_prep_digest(const eid_pades_prep *p, const unsigned char **digest, size_t *len,
+				     eid_hash *hash, eid_sig_scheme *scheme)
+{
+	if (p == NULL)
+		return eid_error__set(EID_EINVAL, "eid_pades_prep_digest: NULL argument");
+	return eid_cades_prep_digest(p->cms, digest, len, hash, scheme);
+}
+
+EID_EXTERN int eid_pades_complete(eid_pades_prep *p, const unsigned char *sig, size_t sig_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	eid_buf cms = EID_BUF_INIT;
+	char *text;
+	size_t i;
+	ssize_t n;
+	int rc;
+
+	if (p == NULL || sig == NULL)
+		return eid_error__set(EID_EINVAL, "eid_pades_complete: NULL argument");
+	if (p->done)
+		return eid_error__set(EID_EINVAL, "this signature was already completed");
+	if ((rc = eid_cades_complete(p->cms, sig, sig_len, &cms)) < 0)
+		return rc;
+	if (2 * cms.len > p->contents_hex) {
+		eid_buf_clear(&cms);
+		return eid_error__set(EID_EINTERNAL, "the signature (%zu bytes) does not fit the reserved /Contents (%zu)",
+				      cms.len, p->contents_hex / 2);
+	}
+	text = malloc(2 * cms.len);
+	if (text == NULL) {
+		eid_buf_clear(&cms);
+		return eid_error__set(EID_ENOMEM, NULL);
+	}
+	for (i = 0; i < cms.len; i++) {
+		text[2 * i] = hex[cms.data[i] >> 4];
+		text[2 * i + 1] = hex[cms.data[i] & 15];
+	}
+	n = pwrite(p->of.fd, text, 2 * cms.len, (off_t)(p->contents_off + 1));
+	free(text);
+	eid_buf_clear(&cms);
+	if (n != (ssize_t)(2 * i))
+		return eid_error__set(EID_EIO, "cannot write the signature into '%s': %s", p->of.path,
+				      n < 0 ? strerror(errno) : "short write");
+	if ((rc = eid_io__out_commit(&p->of)) < 0)
+		return rc;
+	p->done = 1;
+	return EID_OK;
+}
+
+EID_EXTERN void eid_pades_prep_free(eid_pades_prep *p)
+{
+	if (p == NULL)
+		return;
+	if (!p->done && (p->of.fd >= 0 || p->of.tmp != NULL))
+		eid_io__out_abort(&p->of);
+	eid_cades_prep_free(p->cms);
+	free(p);
+}
+
+EID_EXTERN int eid_pades_sign(eid_signer *signer, const char *in_path, const char *out_path,
+			      const eid_pades_opts *opts)
+{
+	eid_pades_prep *p = NULL;
+	eid_buf sig = EID_BUF_INIT;
+	const unsigned char *tbs;
+	size_t tbs_len;
+	eid_hash hash;
+	eid_sig_scheme scheme;
+	int rc;
+
+	if ((rc = eid_pades_prepare(&p, signer, in_path, out_path, opts)) < 0)
+		return rc;
+	eid_pades_prep_digest(p, &tbs, &tbs_len, &hash, &scheme);
+	rc = eid_signer_sign_digest(signer, scheme, hash, tbs, tbs_len, &sig);
+	if (rc == EID_OK)
+		rc = eid_pades_complete(p, sig.data, sig.len);
+	eid_buf_clear(&sig);
+	eid_pades_prep_free(p);
+	return rc;
+}

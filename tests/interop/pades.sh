@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# PAdES: sign the producer PDFs (tests/pdf/make-corpus.sh) twice in a row with
+# SoftHSM2 keys; qpdf --check, pdfsig and eid-verify must accept every result.
+. "$EID_TEST_SRCDIR/tests/lib.sh"
+CORPUS=${EID_TEST_PDF:?}
+[ -f "$CORPUS/.complete" ] || { echo "no PDF corpus in $CORPUS"; exit 1; }
+
+# pdfsig checks the signature itself (-nocert: certificate trust needs the OCSP responder of the long-term tests).
+pdfsig_ok() { # FILE NSIG
+	local out
+	out=$(pdfsig -nocert "$1" 2>&1) || true
+	[ "$(grep -c 'Signature Validation: Signature is Valid.' <<<"$out")" = "$2" ] || { echo "$out" | head -30; return 1; }
+	grep -q 'Total document signed' <<<"$out" || { echo "$out" | head -30; return 1; }
+}
+
+n=0
+for pdf in "$CORPUS"/*.pdf; do
+	name=$(basename "$pdf" .pdf)
+	case $name in broken-xref|big) continue ;; esac
+	n=$((n + 1))
+	before=$(sha256sum < "$pdf")
+	expect_status 0 "$name: sign with RSA-2048" p11sign --key-id 01 --pin pass:$PIN -f pades --reason "Approved" \
+		--location "Brussels" "$pdf" -o "$T/$name-1.pdf"
+	[ "$(sha256sum < "$pdf")" = "$before" ] && ok "$name: input untouched" || not_ok "$name: input changed"
+	expect_status 0 "$name: qpdf --check (one signature)" qpdf --check "$T/$name-1.pdf"
+	if pdfsig_ok "$T/$name-1.pdf" 1; then ok "$name: pdfsig accepts one signature"; else not_ok "$name: pdfsig (one)"; fi
+	expect_status 0 "$name: eid-verify (one)" "$VERIFY" "$T/$name-1.pdf" --trust "$PKI/root.crt"
+	expect_grep 'PAdES-BASELINE-B' "$T/out" "$name: level PAdES-BASELINE-B"
+
+	expect_status 0 "$name: second signature, P-256" p11sign --key-id 04 --pin pass:$PIN "$T/$name-1.pdf" -o "$T/$name-2.pdf"
+	expect_status 0 "$name: qpdf --check (two signatures)" qpdf --check "$T/$name-2.pdf"
+	if pdfsig_ok "$T/$name-2.pdf" 2; then ok "$name: pdfsig accepts both signatures"; else not_ok "$name: pdfsig (two)"; fi
+	expect_status 0 "$name: eid-verify (two)" "$VERIFY" "$T/$name-2.pdf" --trust "$PKI/root.crt" --json
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r["signatures"])==2 and all(s["indication"]=="TOTAL-PASSED" for s in r["signatures"]), r' "$T/out" \
+		&& ok "$name: two TOTAL-PASSED signatures" || not_ok "$name: two signatures"
+done
+[ $n -ge 5 ] && ok "$n producer PDFs signed" || not_ok "only $n producer PDFs"
+
+# Three signers, three signatures.
+p11sign --key-id 05 --pin pass:$PIN "$T/classic-1.3-2.pdf" -o "$T/three.pdf" 2>/dev/null
+expect_status 0 "three signatures verify" "$VERIFY" "$T/three.pdf" --trust "$PKI/root.crt"
+expect_grep 'Signatures: +3' "$T/out" "three signatures reported"
+
+# A byte changed inside the signed range.
+cp "$T/classic-1.3-1.pdf" "$T/tampered.pdf"
+python3 - "$T/tampered.pdf" <<'PY'
+import sys
+p = sys.argv[1]; d = bytearray(open(p, 'rb').read())
+i = d.find(b'BT')            # inside the page content
+d[i + 3] ^= 0x01
+open(p, 'wb').write(d)
+PY
+expect_status 2 "tampered content: TOTAL-FAILED" "$VERIFY" "$T/tampered.pdf" --trust "$PKI/root.crt"
+expect_grep 'HASH_FAILURE' "$T/out" "tampered content: HASH_FAILURE"
+pdfsig -nocert "$T/tampered.pdf" > "$T/pdfsig.txt" 2>&1 || true
+expect_grep 'Digest Mismatch' "$T/pdfsig.txt" "pdfsig agrees: digest mismatch"
+
+# Bytes appended after the signature are reported.
+{ cat "$T/classic-1.3-1.pdf"; printf '\n%% appended\n'; } > "$T/appended.pdf"
+expect_status 0 "appended bytes: still a valid signature" "$VERIFY" "$T/appended.pdf" --trust "$PKI/root.crt"
+expect_grep 'changed after this signature' "$T/out" "appended bytes are reported"
+
+# We verify what pdfsig signs (RSA key through an NSS database), once and twice.
+bash "$EID_TEST_SRCDIR/tests/pdf/nssdb.sh" "$PKI" "$T/nssdb" >/dev/null
+if bash "$EID_TEST_SRCDIR/tests/pdf/pdfsig-sign.sh" "$PKI" "$T/nssdb" "$CORPUS/lo-writer.pdf" "$T/by-pdfsig.pdf" "$T/by-pdfsig-2.pdf"; then
+	expect_status 0 "we verify a pdfsig signature" "$VERIFY" "$T/by-pdfsig.pdf" --trust "$PKI/root.crt"
+	expect_status 0 "we verify two pdfsig signatures" "$VERIFY" "$T/by-pdfsig-2.pdf" --trust "$PKI/root.crt"
+	expect_grep 'Signatures: +2' "$T/out" "both pdfsig signatures reported"
+	expect_status 0 "we sign over pdfsig's signature" p11sign --key-id 05 --pin pass:$PIN "$T/by-pdfsig.pdf" -o "$T/mixed.pdf"
+	if pdfsig_ok "$T/mixed.pdf" 2; then ok "pdfsig accepts the mixed document"; else not_ok "pdfsig (mixed)"; fi
+	expect_status 0 "we verify the mixed document" "$VERIFY" "$T/mixed.pdf" --trust "$PKI/root.crt"
+else
+	not_ok "pdfsig could not sign the corpus file"
+fi
+
+# Hostile or unusable input: exit 3, nothing written.
+head -c 300 "$CORPUS/classic-1.3.pdf" > "$T/truncated.pdf"
+expect_status 3 "truncated PDF" p11sign --key-id 01 --pin pass:$PIN "$T/truncated.pdf" -o "$T/x.pdf"
+expect_no_file "$T/x.pdf" "no output for a truncated PDF"
+printf '%%PDF-1.7\ngarbage garbage\n' > "$T/garbage.pdf"
+expect_status 3 "garbage PDF" p11sign --key-id 01 --pin pass:$PIN "$T/garbage.pdf" -o "$T/x.pdf"
+expect_no_file "$T/x.pdf" "no output for garbage"
+if qpdf --encrypt user owner 256 -- "$CORPUS/classic-1.3.pdf" "$T/encrypted.pdf" 2>/dev/null; then
+	expect_status 3 "encrypted PDF refused" p11sign --key-id 01 --pin pass:$PIN "$T/encrypted.pdf" -o "$T/x.pdf"
+	expect_grep 'encrypted' "$T/err" "encryption is named"
+fi
+expect_status 3 "wrong PIN on a PDF leaves nothing" p11sign --key-id 01 --pin pass:999999 "$CORPUS/classic-1.3.pdf" -o "$T/x.pdf"
+expect_no_file "$T/x.pdf" "no output after a wrong PIN"
+leftovers=$(find "$T" -name '.eid-out-*' | wc -l)
+[ "$leftovers" = 0 ] && ok "no temporary files left" || not_ok "$leftovers temporary files left"
+expect_status 3 "unsigned PDF: nothing to verify" "$VERIFY" "$CORPUS/classic-1.3.pdf" --trust "$PKI/root.crt"
+
+finish

@@ -1,0 +1,253 @@
+/* Unit tests for PAdES signing (libeid/pdf/pades.c) through the public API. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "eid/eid.h"
+#include "unit.h"
+
+static char *tmp;
+static char *pdf_in;
+
+static void setup(void)
+{
+	const char *corpus = unit_env("EID_TEST_PDF");
+
+	tmp = unit_tmpdir();
+	ck_assert_msg(corpus != NULL, "EID_TEST_PDF is not set");
+	pdf_in = unit_join(corpus, "classic-1.3.pdf");
+}
+
+static void teardown(void)
+{
+	unit_rmtree(tmp);
+	free(tmp);
+	free(pdf_in);
+}
+
+static eid_signer *p12_signer(void)
+{
+	char *p = unit_pki("citizen-rsa2048.p12");
+	eid_signer *s = NULL;
+
+	ck_assert_int_eq(eid_signer_new_pkcs12(&s, p, "test"), EID_OK);
+	free(p);
+	return s;
+}
+
+static eid_trust *root_trust(void)
+{
+	char *p = unit_pki("root.crt");
+	eid_trust *t = NULL;
+
+	ck_assert_int_eq(eid_trust_new(&t), EID_OK);
+	ck_assert_int_eq(eid_trust_add_file(t, p), EID_OK);
+	free(p);
+	return t;
+}
+
+static eid_indication verify(const char *path, size_t *count, const char **level)
+{
+	eid_verify_opts o = EID_VERIFY_OPTS_INIT;
+	eid_trust *t = root_trust();
+	eid_report *r = NULL;
+	eid_indication ind;
+	static char lvl[64];
+
+	o.trust = t;
+	ck_assert_int_eq(eid_verify_file(&r, path, &o), EID_OK);
+	ind = eid_report_indication(r);
+	*count = eid_report_signature_count(r);
+	snprintf(lvl, sizeof(lvl), "%s", eid_sig_report_level(eid_report_signature(r, 0)) ?
+						 eid_sig_report_level(eid_report_signature(r, 0)) : "");
+	*level = lvl;
+	eid_report_free(r);
+	eid_trust_free(t);
+	return ind;
+}
+
+START_TEST(test_pades_sign__one_step)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *out = unit_join(tmp, "signed.pdf");
+	const char *level;
+	size_t n;
+
+	o.reason = "Approved";
+	o.location = "Łódź";
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, out, &o), EID_OK);
+	ck_assert_int_eq(verify(out, &n, &level), EID_TOTAL_PASSED);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(level, "PAdES-BASELINE-B");
+	ck_assert_uint_eq(unit_count_entries(tmp), 1); /* no temporary file left */
+	eid_signer_free(s);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_pades_prepare__two_steps_with_external_signer)
+{
+	eid_signer *key = p12_signer(), *ext = NULL;
+	const unsigned char *cert, *digest;
+	size_t cert_len, len;
+	eid_pades_prep *p = NULL;
+	eid_buf sig = EID_BUF_INIT;
+	eid_hash hash;
+	eid_sig_scheme scheme;
+	char *out = unit_join(tmp, "two-step.pdf");
+	const char *level;
+	size_t n;
+
+	ck_assert_int_eq(eid_signer_certificate(key, &cert, &cert_len), EID_OK);
+	ck_assert_int_eq(eid_signer_new_external(&ext, cert, cert_len), EID_OK);
+	{
+		/* an external signer knows only what it is given: add the intermediate */
+		char *int_path = unit_pki("int.der");
+		size_t int_len;
+		unsigned char *int_der = unit_read(int_path, &int_len);
+
+		ck_assert_int_eq(eid_signer_add_chain_cert(ext, int_der, int_len), EID_OK);
+		free(int_der);
+		free(int_path);
+	}
+	ck_assert_int_eq(eid_pades_prepare(&p, ext, pdf_in, out, NULL), EID_OK);
+	ck_assert_int_eq(access(out, F_OK), -1); /* nothing at the target before completion */
+	ck_assert_int_eq(eid_pades_prep_digest(p, &digest, &len, &hash, &scheme), EID_OK);
+	ck_assert_uint_eq(len, 32);
+	/* the value comes from elsewhere: here, the same key through its own signer */
+	ck_assert_int_eq(eid_signer_sign_digest(key, scheme, hash, digest, len, &sig), EID_OK);
+	ck_assert_int_eq(eid_pades_complete(p, sig.data, sig.len), EID_OK);
+	ck_assert_int_eq(eid_pades_complete(p, sig.data, sig.len), EID_EINVAL); /* only once */
+	eid_pades_prep_free(p);
+	ck_assert_int_eq(verify(out, &n, &level), EID_TOTAL_PASSED);
+	eid_buf_clear(&sig);
+	eid_signer_free(ext);
+	eid_signer_free(key);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_pades_complete__wrong_value_leaves_nothing)
+{
+	eid_signer *key = p12_signer();
+	eid_pades_prep *p = NULL;
+	unsigned char junk[256];
+	char *out = unit_join(tmp, "wrong.pdf");
+
+	memset(junk, 0x5a, sizeof(junk));
+	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, NULL), EID_OK);
+	ck_assert_int_eq(eid_pades_complete(p, junk, sizeof(junk)), EID_EINVAL);
+	eid_pades_prep_free(p);
+	ck_assert_int_eq(access(out, F_OK), -1);
+	ck_assert_uint_eq(unit_count_entries(tmp), 0);
+	eid_signer_free(key);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_pades_prep_free__abandoned_leaves_nothing)
+{
+	eid_signer *key = p12_signer();
+	eid_pades_prep *p = NULL;
+	char *out = unit_join(tmp, "abandoned.pdf");
+
+	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, NULL), EID_OK);
+	ck_assert_uint_eq(unit_count_entries(tmp), 1); /* the temporary file */
+	eid_pades_prep_free(p);
+	ck_assert_uint_eq(unit_count_entries(tmp), 0);
+	eid_signer_free(key);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_pades_prepare__bad_options_and_inputs)
+{
+	eid_signer *key = p12_signer();
+	eid_pades_prep *p = NULL;
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *out = unit_join(tmp, "x.pdf"), *txt = unit_join(tmp, "not.pdf");
+
+	o.version = 99;
+	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, &o), EID_EVERSION);
+	o.version = EID_PADES_OPTS_VERSION;
+	o.level = EID_LEVEL_B_T;
+	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, &o), EID_EUNSUPPORTED);
+	ck_assert_ptr_null(p);
+	unit_write(txt, "hello\n", 6);
+	ck_assert_int_lt(eid_pades_prepare(&p, key, txt, out, NULL), 0);
+	ck_assert_int_eq(eid_pades_prepare(&p, key, "/nonexistent.pdf", out, NULL), EID_EIO);
+	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, "/nonexistent/dir/x.pdf", NULL), EID_EIO);
+	ck_assert_int_eq(eid_pades_prepare(NULL, key, pdf_in, out, NULL), EID_EINVAL);
+	ck_assert_int_eq(access(out, F_OK), -1);
+	eid_signer_free(key);
+	free(out);
+	free(txt);
+}
+END_TEST
+
+START_TEST(test_pades_sign__field_names_are_unique)
+{
+	eid_signer *s = p12_signer();
+	char *a = unit_join(tmp, "a.pdf"), *b = unit_join(tmp, "b.pdf");
+	unsigned char *data;
+	size_t len, n;
+	const char *level;
+
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, a, NULL), EID_OK);
+	ck_assert_int_eq(eid_pades_sign(s, a, b, NULL), EID_OK);
+	ck_assert_int_eq(verify(b, &n, &level), EID_TOTAL_PASSED);
+	ck_assert_uint_eq(n, 2);
+	data = unit_read(b, &len);
+	ck_assert_ptr_nonnull(memmem(data, len, "(Signature1)", 12));
+	ck_assert_ptr_nonnull(memmem(data, len, "(Signature2)", 12));
+	free(data);
+	eid_signer_free(s);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_pades_sign__legacy_subfilter)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *out = unit_join(tmp, "legacy.pdf");
+	const char *level;
+	size_t n;
+
+	o.flags = EID_PADES_LEGACY_SUBFILTER;
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, out, &o), EID_OK);
+	ck_assert_int_eq(verify(out, &n, &level), EID_TOTAL_PASSED);
+	ck_assert_str_eq(level, ""); /* not a PAdES baseline signature */
+	eid_signer_free(s);
+	free(out);
+}
+END_TEST
+
+static Suite *pades_suite(void)
+{
+	Suite *s = suite_create("pades");
+	TCase *tc = tcase_create("pades");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_pades_sign__one_step);
+	tcase_add_test(tc, test_pades_prepare__two_steps_with_external_signer);
+	tcase_add_test(tc, test_pades_complete__wrong_value_leaves_nothing);
+	tcase_add_test(tc, test_pades_prep_free__abandoned_leaves_nothing);
+	tcase_add_test(tc, test_pades_prepare__bad_options_and_inputs);
+	tcase_add_test(tc, test_pades_sign__field_names_are_unique);
+	tcase_add_test(tc, test_pades_sign__legacy_subfilter);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run(pades_suite());
+}
