@@ -8,6 +8,14 @@ SIGN=$EID_TEST_BIN/eid-sign
 VERIFY=$EID_TEST_BIN/eid-verify
 T=$(mktemp -d "$EID_TEST_TMP/$(basename "$0" .sh).XXXXXX")
 trap 'rm -rf "$T"' EXIT
+
+# A private copy of the SoftHSM2 tokens: SoftHSM rewrites a token's file on
+# every failed login, which would race with tests running in parallel.
+if [ -n "${EID_TEST_HSM:-}" ] && [ -d "$EID_TEST_HSM/tokens" ]; then
+	cp -r "$EID_TEST_HSM/tokens" "$T/tokens"
+	sed "s|^directories.tokendir = .*|directories.tokendir = $T/tokens|" "$EID_TEST_HSM/softhsm2.conf" > "$T/softhsm2.conf"
+	export SOFTHSM2_CONF=$T/softhsm2.conf
+fi
 printf 'The quick brown fox jumps over the lazy dog.\n' > "$T/doc.txt"
 npass=0
 nfail=0

@@ -1301,5 +1301,10 @@ static Suite *pkcs11_suite(void)
 
 int main(void)
 {
-	return unit_run(pkcs11_suite());
+	char *hsm = unit_private_softhsm();
+	int rc = unit_run(pkcs11_suite());
+
+	unit_rmtree(hsm);
+	free(hsm);
+	return rc;
 }

@@ -274,3 +274,39 @@ void unit_skip(const char *test, const char *why)
 {
 	fprintf(stderr, "SKIP %s: %s\n", test, why);
 }
+
+char *unit_private_softhsm(void)
+{
+	const char *hsm = unit_env("EID_TEST_HSM");
+	char *dir, *cmd, *conf;
+	FILE *f;
+	int n;
+
+	if (hsm == NULL)
+		return NULL;
+	/* outside any test: no ck_assert here */
+	if (asprintf(&dir, "%s/hsm.XXXXXX", unit_env("EID_TEST_TMP") ? unit_env("EID_TEST_TMP") : "/tmp") < 0 ||
+	    mkdtemp(dir) == NULL) {
+		fprintf(stderr, "cannot make a folder for the test tokens\n");
+		exit(EXIT_FAILURE);
+	}
+	n = asprintf(&cmd, "cp -r '%s/tokens' '%s/tokens'", hsm, dir);
+	if (n < 0 || system(cmd) != 0) {
+		fprintf(stderr, "cannot copy the test tokens\n");
+		exit(EXIT_FAILURE);
+	}
+	free(cmd);
+	if (asprintf(&conf, "%s/softhsm2.conf", dir) < 0)
+		exit(EXIT_FAILURE);
+	f = fopen(conf, "w");
+	if (f == NULL) {
+		fprintf(stderr, "cannot write %s\n", conf);
+		exit(EXIT_FAILURE);
+	}
+	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n"
+		   "slots.removable = false\nslots.mechanisms = ALL\nlibrary.reset_on_fork = false\n", dir);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	free(conf);
+	return dir;
+}

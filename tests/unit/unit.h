@@ -59,6 +59,14 @@ int unit_verify_digest(EVP_PKEY *pub, eid_sig_scheme scheme, eid_hash hash, cons
 /* The digest of @len bytes with @hash, into @out (EVP_MAX_MD_SIZE); returns its size. */
 size_t unit_digest(eid_hash hash, const void *data, size_t len, unsigned char *out);
 
+/*
+ * Point SOFTHSM2_CONF at a private copy of the test tokens ($EID_TEST_HSM):
+ * SoftHSM rewrites a token's file on every failed login, which would race
+ * with other test programs running in parallel.  Returns the copy's folder
+ * (malloc'd, to remove at the end), or NULL when there are no test tokens.
+ */
+char *unit_private_softhsm(void);
+
 /* Run a suite with CK_NORMAL output; EXIT_SUCCESS when every test passed. */
 int unit_run(Suite *s);
 
