@@ -136,6 +136,8 @@ typedef struct pdf_doc {
  * is unusable, objects are found by scanning and doc->recovered is set.
  */
 int pdf_doc_open(pdf_doc **out, const char *path);
+/* The same for the file's first @limit bytes only: the document as an earlier revision left it. */
+int pdf_doc_open_prefix(pdf_doc **out, const char *path, uint64_t limit);
 void pdf_doc_free(pdf_doc *doc);
 
 /* Load object @num (borrowed from the doc's cache, valid until pdf_doc_free).

@@ -39,6 +39,12 @@ static int read_some(pdf_doc *doc, uint64_t off, void *buf, size_t len, size_t *
 {
 	size_t n = 0;
 
+	/* never past doc->size: a document may be opened as a prefix of its file */
+	if (off >= doc->size)
+		len = 0;
+	else if (len > doc->size - off)
+		len = (size_t)(doc->size - off);
+
 	while (n < len) {
 		ssize_t r = pread(doc->fd, (char *)buf + n, len - n, (off_t)(off + n));
 
@@ -1649,6 +1655,11 @@ static void finish_revisions(pdf_doc *doc)
 
 int pdf_doc_open(pdf_doc **out, const char *path)
 {
+	return pdf_doc_open_prefix(out, path, UINT64_MAX);
+}
+
+int pdf_doc_open_prefix(pdf_doc **out, const char *path, uint64_t limit)
+{
 	pdf_doc *doc;
 	build b;
 	struct stat sb;
@@ -1671,7 +1682,7 @@ int pdf_doc_open(pdf_doc **out, const char *path)
 		rc = eid_error__set(EID_EIO, "%s is not a readable regular file", path);
 		goto out_free;
 	}
-	doc->size = (uint64_t)sb.st_size;
+	doc->size = (uint64_t)sb.st_size < limit ? (uint64_t)sb.st_size : limit;
 	doc->path = strdup(path);
 	b.defined = calloc((PDF_MAX_OBJNUM >> 3) + 1, 1);
 	if (doc->path == NULL || b.defined == NULL) {

@@ -120,6 +120,279 @@ static void fail_new(walk *w, const char *fmt, ...)
 	eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "%s", line);
 }
 
+/* ---- what changed after a signature ---- */
+
+#define CHANGES_LISTED 8
+
+typedef struct changes {
+	eid_strlist violations;   /* changes that alter what was signed */
+	eid_strlist notes;        /* changes a later signer or form filler may make */
+	size_t extra;             /* violations not listed */
+} changes;
+
+static int obj_bytes(const pdf_obj *o, eid_buf *out)
+{
+	out->len = 0;
+	return pdf_obj_write(o, out);
+}
+
+/* Do two objects (no streams) serialise the same? */
+static int same_obj(const pdf_obj *a, const pdf_obj *b)
+{
+	eid_buf x = EID_BUF_INIT, y = EID_BUF_INIT;
+	int same;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	same = obj_bytes(a, &x) == EID_OK && obj_bytes(b, &y) == EID_OK && x.len == y.len &&
+	       memcmp(x.data, y.data, x.len) == 0;
+	eid_buf_clear(&x);
+	eid_buf_clear(&y);
+	return same;
+}
+
+static int same_stream(pdf_doc *da, const pdf_obj *a, pdf_doc *db, const pdf_obj *b)
+{
+	unsigned char ca[4096], cb[4096];
+	uint64_t at = 0, len = a->u.stream.length;
+
+	if (!same_obj(a->u.stream.dict, b->u.stream.dict) || len != b->u.stream.length)
+		return 0;
+	while (at < len) {
+		size_t n = len - at > sizeof(ca) ? sizeof(ca) : (size_t)(len - at);
+
+		if (pdf_doc_read(da, a->u.stream.offset + at, ca, n) < 0 ||
+		    pdf_doc_read(db, b->u.stream.offset + at, cb, n) < 0 || memcmp(ca, cb, n) != 0)
+			return 0;
+		at += n;
+	}
+	return 1;
+}
+
+static void note(changes *c, int violation, const char *fmt, ...) EID_PRINTF(3, 4);
+static void note(changes *c, int violation, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (violation && c->violations.n >= CHANGES_LISTED)
+		c->extra++;
+	else if (!violation && c->notes.n >= CHANGES_LISTED)
+		return;
+	else
+		eid_strlist__add(violation ? &c->violations : &c->notes, line);
+}
+
+/* Keys of two dictionaries whose values differ, as "/A /B". */
+static void dict_diff(const pdf_obj *a, const pdf_obj *b, const char *const *allowed, char *out, size_t size,
+		      int *only_allowed)
+{
+	const pdf_obj *d[2] = { a, b };
+	size_t i, k, used = 0;
+
+	out[0] = '\0';
+	*only_allowed = 1;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < d[k]->u.dict.n; i++) {
+			const char *key = d[k]->u.dict.keys[i];
+			const char *const *al;
+			int ok = 0;
+
+			if (k == 1 && pdf_dict_get(a, key) != NULL)
+				continue; /* seen in the first pass */
+			if (same_obj(pdf_dict_get(a, key), pdf_dict_get(b, key)))
+				continue;
+			for (al = allowed; al != NULL && *al != NULL; al++)
+				if (strcmp(*al, key) == 0)
+					ok = 1;
+			if (!ok)
+				*only_allowed = 0;
+			if (used + strlen(key) + 3 < size)
+				used += (size_t)snprintf(out + used, size - used, "%s/%s", used ? " " : "", key);
+		}
+	}
+}
+
+static int is_sig_widget(pdf_doc *doc, pdf_obj *ref)
+{
+	pdf_obj *o = pdf_doc_resolve(doc, ref), *ft;
+
+	if (o == NULL || o->type != PDF_DICT)
+		return 0;
+	ft = pdf_doc_resolve(doc, pdf_dict_get(o, "FT"));
+	if (pdf_name_is(ft, "Sig"))
+		return 1;
+	/* a widget whose parent field is a signature field */
+	o = pdf_doc_resolve(doc, pdf_dict_get(o, "Parent"));
+	return o != NULL && o->type == PDF_DICT && pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(o, "FT")), "Sig");
+}
+
+/* A page's /Annots: additions of signature widgets are what signing does; other additions are noted. */
+static void page_annots(pdf_doc *doc, pdf_doc *old, const pdf_obj *np, const pdf_obj *op, uint32_t num, changes *c)
+{
+	pdf_obj *na = pdf_doc_resolve(doc, pdf_dict_get(np, "Annots"));
+	pdf_obj *oa = pdf_doc_resolve(old, pdf_dict_get(op, "Annots"));
+	size_t i, j;
+
+	if (na == NULL || na->type != PDF_ARRAY)
+		return;
+	for (i = 0; i < na->u.arr.n; i++) {
+		int known = 0;
+
+		for (j = 0; oa != NULL && oa->type == PDF_ARRAY && j < oa->u.arr.n && !known; j++)
+			known = same_obj(na->u.arr.items[i], oa->u.arr.items[j]);
+		if (!known && !is_sig_widget(doc, na->u.arr.items[i]))
+			note(c, 0, "an annotation was added to page object %u", num);
+	}
+	for (j = 0; oa != NULL && oa->type == PDF_ARRAY && j < oa->u.arr.n; j++) {
+		int kept = 0;
+
+		for (i = 0; i < na->u.arr.n && !kept; i++)
+			kept = same_obj(na->u.arr.items[i], oa->u.arr.items[j]);
+		if (!kept)
+			note(c, 1, "an annotation was removed from page object %u", num);
+	}
+}
+
+/* Compare one object that a later revision redefines with its signed version. */
+static void judge_object(pdf_doc *doc, pdf_doc *old, uint32_t num, uint32_t root, changes *c)
+{
+	static const char *const catalog_ok[] = { "AcroForm", "DSS", NULL };
+	static const char *const form_ok[] = { "Fields", "SigFlags", "DR", "DA", "NeedAppearances", NULL };
+	static const char *const field_ok[] = { "V", "AS", "AP", "MK", NULL };
+	static const char *const page_ok[] = { "Annots", NULL };
+	pdf_obj *n = NULL, *o = NULL, *type;
+	char keys[256];
+	int only_allowed, rc;
+
+	if (pdf_doc_get(doc, num, &n) < 0) {
+		eid_error_clear();
+		return;
+	}
+	rc = pdf_doc_get(old, num, &o);
+	eid_error_clear();
+	if (rc < 0)
+		return; /* a new object: harmless unless a changed object uses it, which is judged there */
+	if (n->type == PDF_STREAM || o->type == PDF_STREAM) {
+		pdf_obj *d = n->type == PDF_STREAM ? n->u.stream.dict : n;
+
+		if (pdf_name_is(pdf_dict_get(d, "Type"), "XRef") || pdf_name_is(pdf_dict_get(d, "Type"), "ObjStm"))
+			return;
+		if (n->type != o->type || !same_stream(doc, n, old, o))
+			note(c, 1, "stream object %u (page content, font, image or the like) was replaced", num);
+		return;
+	}
+	if (same_obj(n, o))
+		return; /* saved again unchanged */
+	if (n->type != PDF_DICT || o->type != PDF_DICT) {
+		if (n->type == PDF_ARRAY && o->type == PDF_ARRAY) {
+			size_t i, j;
+
+			/* /Fields or /Annots arrays grow when a signature is added; nothing may go */
+			for (j = 0; j < o->u.arr.n; j++) {
+				int kept = 0;
+
+				for (i = 0; i < n->u.arr.n && !kept; i++)
+					kept = same_obj(n->u.arr.items[i], o->u.arr.items[j]);
+				if (!kept) {
+					note(c, 1, "array object %u lost entries", num);
+					return;
+				}
+			}
+			return;
+		}
+		note(c, 1, "object %u was replaced", num);
+		return;
+	}
+	type = pdf_doc_resolve(doc, pdf_dict_get(n, "Type"));
+	if (num == root) {
+		dict_diff(o, n, catalog_ok, keys, sizeof(keys), &only_allowed);
+		if (!only_allowed)
+			note(c, 1, "the catalog was changed (%s)", keys);
+	} else if (pdf_name_is(type, "Page")) {
+		dict_diff(o, n, page_ok, keys, sizeof(keys), &only_allowed);
+		if (!only_allowed)
+			note(c, 1, "page object %u was changed (%s)", num, keys);
+		page_annots(doc, old, n, o, num, c);
+	} else if (pdf_name_is(type, "Sig") || pdf_dict_get(o, "ByteRange") != NULL) {
+		note(c, 1, "signature dictionary %u was changed", num);
+	} else if (pdf_dict_get(o, "FT") != NULL || pdf_dict_get(o, "Parent") != NULL ||
+		   pdf_name_is(pdf_dict_get(o, "Subtype"), "Widget")) {
+		dict_diff(o, n, field_ok, keys, sizeof(keys), &only_allowed);
+		if (!only_allowed)
+			note(c, 1, "form field %u was changed (%s)", num, keys);
+		else if (pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(n, "FT")), "Sig"))
+			note(c, 0, "an empty signature field (%u) was signed", num);
+		else
+			note(c, 0, "form field %u was filled in (%s)", num, keys);
+	} else if (pdf_dict_get(o, "Fields") != NULL || pdf_dict_get(n, "SigFlags") != NULL) {
+		dict_diff(o, n, form_ok, keys, sizeof(keys), &only_allowed);
+		if (!only_allowed)
+			note(c, 1, "the form dictionary %u was changed (%s)", num, keys);
+	} else {
+		dict_diff(o, n, NULL, keys, sizeof(keys), &only_allowed);
+		note(c, 1, "object %u was changed (%s)", num, keys);
+	}
+}
+
+/*
+ * What the revisions after @signed_end change, judged against what signing,
+ * form filling and validation data may change.  Disallowed changes make the
+ * signature INDETERMINATE / SIG_CONSTRAINTS_FAILURE: its bytes are intact, but
+ * the document shown is no longer the one signed.
+ */
+static void judge_changes(walk *w, uint64_t signed_end, size_t first)
+{
+	pdf_doc *doc = w->doc, *old = NULL;
+	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
+	changes c;
+	uint32_t num;
+	size_t i, k;
+
+	memset(&c, 0, sizeof(c));
+	if (pdf_doc_open_prefix(&old, doc->path, signed_end) < 0) {
+		for (i = first; i < w->r->n; i++)
+			eid_sig__fail(w->r->sigs[i], EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,
+				      "the signed revision cannot be read back to compare: %s", eid_error_last()->message);
+		eid_error_clear();
+		return;
+	}
+	for (num = 1; num < doc->xref_size; num++) {
+		const pdf_xref_entry *e = &doc->xref[num];
+
+		if (e->revision >= doc->nrevs || doc->revs[e->revision].end <= signed_end)
+			continue; /* as signed */
+		if (e->type == PDF_ENTRY_FREE) {
+			if (num < old->xref_size && old->xref[num].type != PDF_ENTRY_FREE)
+				note(&c, 1, "object %u was deleted", num);
+			continue;
+		}
+		judge_object(doc, old, num, rootref && rootref->type == PDF_REF ? rootref->u.ref.num : 0, &c);
+	}
+	for (i = first; i < w->r->n; i++) {
+		eid_sig_report *s = w->r->sigs[i];
+
+		for (k = 0; k < c.violations.n; k++)
+			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE, "changed after signing: %s",
+				      c.violations.items[k]);
+		if (c.extra > 0)
+			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,
+				      "changed after signing: %zu more changes", c.extra);
+		for (k = 0; k < c.notes.n; k++)
+			eid_sig__warn(s, "after signing: %s", c.notes.items[k]);
+	}
+	for (k = 0; k < c.violations.n; k++)
+		free(c.violations.items[k]);
+	for (k = 0; k < c.notes.n; k++)
+		free(c.notes.items[k]);
+	free(c.violations.items);
+	free(c.notes.items);
+	pdf_doc_free(old);
+}
+
 static void check_signature(walk *w, pdf_obj *sig, const char *field)
 {
 	pdf_doc *doc = w->doc;
@@ -194,6 +467,8 @@ static void check_signature(walk *w, pdf_obj *sig, const char *field)
 		eid_sig__warn(s, "the document was changed after this signature: %zu later revision(s), %llu bytes",
 			      later, (unsigned long long)(doc->size - signed_end));
 	}
+	if (signed_end < doc->size && later > 0)
+		judge_changes(w, signed_end, first);
 }
 
 static void walk_fields(walk *w, pdf_obj *fields, const char *inherited_ft, int depth)

@@ -73,6 +73,50 @@ else
 	not_ok "pdfsig could not sign the corpus file"
 fi
 
+# Changes appended after a signature, as an incremental update (what an editor
+# or an attacker would write): a replaced page content stream, a changed page,
+# a changed catalog.  The signature's bytes are intact; the document is not.
+append_update() { # IN OUT MODE
+	python3 - "$@" <<'PY'
+import re, sys
+src, dst, mode = sys.argv[1:4]
+d = open(src, 'rb').read()
+prev = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+trailer = re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]
+size = int(re.search(rb'/Size (\d+)', trailer).group(1))
+root = re.search(rb'/Root (\d+ \d+ R)', trailer).group(1)
+page = int(re.search(rb'(\d+) 0 obj\s*<<[^>]*?/Type\s*/Page\b(?!s)', d).group(1))
+body = b''
+if mode == 'content':
+    num = int(re.search(rb'/Contents (\d+) 0 R', d).group(1))
+    text = b'BT /F1 24 Tf 72 700 Td (I owe you 1000 EUR) Tj ET'
+    obj = b'%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n' % (num, len(text), text)
+elif mode == 'page':
+    num = page
+    m = re.search(rb'%d 0 obj\s*(<<.*?>>)\s*endobj' % page, d, re.S)
+    obj = b'%d 0 obj\n%s\nendobj\n' % (num, m.group(1).replace(b'/Type /Page', b'/Type /Page /Rotate 90', 1).replace(b'/Type/Page', b'/Type/Page/Rotate 90', 1))
+else:
+    num = int(root.split()[0])
+    m = re.findall(rb'%d 0 obj\s*(<<.*?>>)\s*endobj' % num, d, re.S)[-1]
+    obj = b'%d 0 obj\n%s\nendobj\n' % (num, m[:-2] + b' /OpenAction [%d 0 R /Fit] >>' % page)
+off = len(d) + 1
+xref = len(d) + 1 + len(obj)
+out = d + b'\n' + obj + b'xref\n%d 1\n%010d 00000 n\r\ntrailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (num, off, size, root, prev, xref)
+open(dst, 'wb').write(out)
+PY
+}
+for mode in content page catalog; do
+	append_update "$T/classic-1.3-1.pdf" "$T/changed-$mode.pdf" $mode
+	expect_status 0 "$mode change: the file still parses (qpdf)" qpdf --check "$T/changed-$mode.pdf"
+	expect_status 1 "$mode change after signing: INDETERMINATE" "$VERIFY" "$T/changed-$mode.pdf" --trust "$PKI/root.crt"
+	expect_grep 'SIG_CONSTRAINTS_FAILURE' "$T/out" "$mode change: SIG_CONSTRAINTS_FAILURE"
+	expect_grep 'changed after signing' "$T/out" "$mode change is named"
+done
+expect_grep 'catalog was changed \(/OpenAction\)' "$T/out" "the changed catalog key is named"
+# A second signature is an allowed change: no failure, only what signing did.
+expect_status 0 "a later signature is not a violation" "$VERIFY" "$T/lo-writer-2.pdf" --trust "$PKI/root.crt"
+if grep -q 'changed after signing' "$T/out"; then not_ok "a later signature flagged as a change"; else ok "a later signature is not flagged"; fi
+
 # Hostile or unusable input: exit 3, nothing written.
 head -c 300 "$CORPUS/classic-1.3.pdf" > "$T/truncated.pdf"
 expect_status 3 "truncated PDF" p11sign --key-id 01 --pin pass:$PIN "$T/truncated.pdf" -o "$T/x.pdf"
