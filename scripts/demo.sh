@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: install what is needed, build libeid,
 # make a demo PKI and a SoftHSM2 token on the fly, sign the sample documents
-# in every format built so far, verify them and show the reports.
+# in every format built so far (CAdES, PAdES), verify them and show the reports.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/scripts/install-deps.sh" >/dev/null
@@ -41,6 +41,20 @@ echo
 echo "== CAdES B-B with a PKCS#12 file (a server's key)"
 "$sign" --pkcs12 "$demo/pki/citizen-p256.p12" --pass pass:test -f cades "$sample" -o "$out/contract-p12.p7s"
 "$verify" "$out/contract-p12.p7s" --data "$sample" --trust "$demo/pki/root.crt" | tail -n 3
+
+echo
+echo "== PAdES B-B: a PDF signed twice, by two signers (incremental updates)"
+pdf_in=$demo/agreement.pdf
+python3 "$top/tests/pdf/pdfgen.py" classic "$pdf_in"
+"$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN --reason "Approved" --location "Brussels" \
+	"$pdf_in" -o "$out/agreement-signed.pdf"
+"$sign" --module "$module" --token libeid-test --cert-label P256 --pin env:EID_DEMO_PIN --reason "Countersigned" \
+	"$out/agreement-signed.pdf" -o "$out/agreement-signed-twice.pdf"
+"$verify" "$out/agreement-signed-twice.pdf" --trust "$demo/pki/root.crt"
+if command -v pdfsig >/dev/null; then
+	echo "-- what poppler's pdfsig says about the same file:"
+	pdfsig -nocert "$out/agreement-signed-twice.pdf" | grep -E 'Signature #|Signer Certificate Common Name|Signature Validation|signed'
+fi
 
 echo
 echo "== A tampered document is caught"
