@@ -43,12 +43,13 @@ echo "== CAdES B-B with a PKCS#12 file (a server's key)"
 "$verify" "$out/contract-p12.p7s" --data "$sample" --trust "$demo/pki/root.crt" | tail -n 3
 
 echo
-echo "== PAdES B-B: a PDF signed twice, by two signers (incremental updates)"
+echo "== PAdES B-B: a PDF signed twice, by two signers (incremental updates; the second one visible)"
 pdf_in=$demo/agreement.pdf
 python3 "$top/tests/pdf/pdfgen.py" classic "$pdf_in"
 "$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN --reason "Approved" --location "Brussels" \
 	"$pdf_in" -o "$out/agreement-signed.pdf"
 "$sign" --module "$module" --token libeid-test --cert-label P256 --pin env:EID_DEMO_PIN --reason "Countersigned" \
+	--visible page=1,x=330,y=40,w=230,h=64 \
 	"$out/agreement-signed.pdf" -o "$out/agreement-signed-twice.pdf"
 "$verify" "$out/agreement-signed-twice.pdf" --trust "$demo/pki/root.crt"
 if command -v pdfsig >/dev/null; then

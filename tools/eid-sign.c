@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"      --contact TEXT       /ContactInfo\n"
 		"      --field NAME         the signature field's name (default: SignatureN)\n"
 		"      --legacy-subfilter   /SubFilter adbe.pkcs7.detached, for old readers\n"
-		"      --visible SPEC       page=N,x=..,y=..,w=..,h=.. (not yet built)\n"
+		"      --visible SPEC       a visible signature: page=N,x=X,y=Y,w=W,h=H in points\n"
+		"                           from the page's lower-left corner\n"
 		"Key on a PKCS#11 token:\n"
 		"      --module P11LIB      the PKCS#11 module (default: $EID_PKCS11_MODULE,\n"
 		"                           p11-kit's proxy, OpenSC)\n"
@@ -165,6 +166,46 @@ static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_signer **signer
 	}
 	if (rc < 0)
 		cli_err("%s", eid_error_last()->message);
+	return rc;
+}
+
+/* page=N,x=X,y=Y,w=W,h=H (points from the page's lower-left corner); any order, page optional. */
+static int parse_visible(const char *spec, eid_pades_opts *po)
+{
+	char *copy = strdup(spec), *save = NULL, *item;
+	int have = 0, rc = 0;
+
+	if (copy == NULL)
+		return -1;
+	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '='), *end;
+		double v;
+
+		if (eq == NULL) {
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		v = strtod(eq + 1, &end);
+		if (*end != '\0' || eq[1] == '\0' || v < 0 || v > 14400) {
+			rc = -1;
+			break;
+		}
+		if (strcmp(item, "page") == 0 && v >= 1 && v == (double)(unsigned int)v)
+			po->page = (unsigned int)v;
+		else if (strcmp(item, "x") == 0) { po->rect[0] = v; have |= 1; }
+		else if (strcmp(item, "y") == 0) { po->rect[1] = v; have |= 2; }
+		else if (strcmp(item, "w") == 0) { po->rect[2] = v; have |= 4; }
+		else if (strcmp(item, "h") == 0) { po->rect[3] = v; have |= 8; }
+		else
+			rc = -1;
+	}
+	free(copy);
+	if (rc == 0 && (have != 15 || po->rect[2] < 4 || po->rect[3] < 4))
+		rc = -1;
+	if (rc < 0)
+		cli_err("--visible takes page=N,x=X,y=Y,w=W,h=H in points (w and h at least 4), e.g. "
+			"page=1,x=350,y=60,w=200,h=60");
 	return rc;
 }
 
@@ -282,10 +323,8 @@ int main(int argc, char **argv)
 		cli_err("--reason, --location, --contact, --field, --visible and --legacy-subfilter are for PDF (-f pades)");
 		return CLI_EXIT_ERROR;
 	}
-	if (a.visible != NULL) {
-		cli_err("visible signatures (--visible) are not built yet");
+	if (a.visible != NULL && parse_visible(a.visible, &po) < 0)
 		return CLI_EXIT_ERROR;
-	}
 	if (a.level != NULL && eid_level_from_name(&co.level, a.level) < 0) {
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;

@@ -33,11 +33,15 @@ typedef struct eid_pades_opts {
 	const char *name;         /**< /Name; NULL: the signer's common name */
 	const char *field_name;   /**< the signature field's /T; NULL: "SignatureN", the first free N */
 	unsigned int flags;       /**< EID_PADES_* */
+	unsigned int page;        /**< the page of the signature field, from 1; 0: the first */
+	double rect[4];           /**< visible signature: x, y, width, height in points from the page's
+				       lower-left corner; width and height 0: invisible */
 } eid_pades_opts;
 
 #define EID_PADES_OPTS_VERSION 1
 #define EID_PADES_OPTS_INIT \
-	{ EID_PADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, NULL, NULL, NULL, NULL, NULL, 0 }
+	{ EID_PADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, NULL, NULL, NULL, NULL, NULL, 0, \
+	  0, { 0, 0, 0, 0 } }
 
 /** A PDF signature waiting for its value. */
 typedef struct eid_pades_prep eid_pades_prep;

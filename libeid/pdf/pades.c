@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "eid/pades.h"
+#include "appearance.h"
 #include "pdf.h"
 #include "../cms/cms.h"
 
@@ -162,6 +163,21 @@ static uint16_t gen_of(const pdf_doc *doc, uint32_t num)
 	if (num < doc->xref_size && doc->xref[num].type == PDF_ENTRY_INUSE)
 		return doc->xref[num].gen;
 	return 0;
+}
+
+/*
+ * /NeedAppearances true makes viewers redraw every field themselves, and
+ * some (poppler) then draw a signature box empty.  The flag stays: dropping
+ * it would change how the other fields look (their stored appearances may
+ * not show their values), and a signer changes nothing but what it adds.
+ */
+static void warn_need_appearances(pdf_doc *doc, pdf_obj *form, int visible)
+{
+	pdf_obj *na = pdf_doc_resolve(doc, pdf_dict_get(form, "NeedAppearances"));
+
+	if (visible && na != NULL && na->type == PDF_BOOL && na->u.b)
+		EID_LOG_W("the form asks viewers to redraw its fields (/NeedAppearances): "
+			  "some viewers will show the signature box empty");
 }
 
 /* Append @widget to the array held at @dict[@key] (creating it), rewriting an indirect array. */
@@ -383,11 +399,58 @@ static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
 	return rc;
 }
 
+/* The visible signature's appearance stream and its font. */
+static int write_appearance(update *u, const eid_pades_opts *o, const char *signer_name, uint32_t ap_num,
+			    uint32_t font_num)
+{
+	const char *lines[6];
+	char date[64], reason[512], location[512];
+	time_t t = (time_t)(o->signing_time ? o->signing_time : (int64_t)time(NULL));
+	struct tm tm;
+	eid_buf content = EID_BUF_INIT;
+	pdf_obj *font = NULL;
+	size_t n = 0;
+	int rc;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "Date: %Y-%m-%d %H:%M:%S UTC", &tm);
+	lines[n++] = "Digitally signed by";
+	lines[n++] = o->name ? o->name : signer_name ? signer_name : "(unknown)";
+	lines[n++] = date;
+	if (o->reason) {
+		snprintf(reason, sizeof(reason), "Reason: %s", o->reason);
+		lines[n++] = reason;
+	}
+	if (o->location) {
+		snprintf(location, sizeof(location), "Location: %s", o->location);
+		lines[n++] = location;
+	}
+	rc = eid_pdf__appearance(lines, n, o->rect[2], o->rect[3], &content, &font);
+	if (rc == EID_OK)
+		rc = upd_object(u, font_num, 0, font);
+	if (rc == EID_OK)
+		rc = upd_begin(u, ap_num, 0);
+	if (rc == EID_OK)
+		rc = eid_buf__printf(&u->body,
+				     "<< /Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources << /Font << /F1 %u 0 R >> "
+				     "/ProcSet [/PDF /Text] >> /Length %zu >>\nstream\n",
+				     o->rect[2], o->rect[3], font_num, content.len);
+	if (rc == EID_OK)
+		rc = eid_buf__append(&u->body, content.data, content.len);
+	if (rc == EID_OK)
+		rc = eid_buf__puts(&u->body, "\nendstream\nendobj\n");
+	pdf_obj_free(font);
+	eid_buf_clear(&content);
+	return rc;
+}
+
 /* Compose the new revision: field/widget, AcroForm, page, signature dictionary, xref. */
 static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char *signer_name, size_t hex_len,
 		   size_t *br_at, size_t *contents_at)
 {
 	pdf_obj *root = pdf_doc_root(doc), *root_copy = NULL, *form, *page = NULL, *widget = NULL, *v;
+	int visible = o->rect[2] > 0 && o->rect[3] > 0;
+	uint32_t ap_num = 0, font_num = 0;
 	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
 	uint32_t size = doc->xref_size, sig_num, widget_num, form_num = 0;
 	char field[64];
@@ -396,8 +459,8 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 
 	if (root == NULL || rootref == NULL || rootref->type != PDF_REF)
 		return eid_error__set(EID_EFORMAT, "the catalog (/Root) is missing or not an indirect object");
-	if ((rc = pdf_doc_page_ref(doc, 0, &page_ref)) < 0)
-		return rc;
+	if ((rc = pdf_doc_page_ref(doc, o->page > 0 ? o->page - 1 : 0, &page_ref)) < 0)
+		return eid_error__wrap("page %u", o->page > 0 ? o->page : 1);
 	v = pdf_dict_get(doc->trailer, "Size");
 	if (v != NULL && v->type == PDF_INT && v->u.i > (int64_t)size && v->u.i < PDF_MAX_OBJNUM)
 		size = (uint32_t)v->u.i;
@@ -405,6 +468,10 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		return eid_error__set(EID_ETOOBIG, "too many objects to add one more revision");
 	sig_num = size++;
 	widget_num = size++;
+	if (visible) {
+		ap_num = size++;
+		font_num = size++;
+	}
 
 	/* The AcroForm: indirect (rewrite it), inline (rewrite the catalog) or absent (a new one). */
 	root_copy = pdf_obj_clone(root);
@@ -436,6 +503,7 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 			goto out;
 		}
 		rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
+		warn_need_appearances(doc, f, visible);
 		if (rc == EID_OK)
 			rc = add_to_array(doc, u, f, "Fields", widget_num);
 		if (rc == EID_OK)
@@ -443,6 +511,7 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		pdf_obj_free(f);
 	} else if (form != NULL && form->type == PDF_DICT) {
 		rc = pdf_dict_set(form, "SigFlags", pdf_int_new(3));
+		warn_need_appearances(doc, form, visible);
 		if (rc == EID_OK)
 			rc = add_to_array(doc, u, form, "Fields", widget_num);
 		root_dirty = 1;
@@ -498,12 +567,28 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 	if (rc == EID_OK) rc = pdf_dict_set(widget, "T", text_string(field));
 	if (rc == EID_OK) rc = pdf_dict_set(widget, "V", pdf_ref_new(sig_num, 0));
 	if (rc == EID_OK) rc = pdf_dict_set(widget, "F", pdf_int_new(132)); /* Print | Locked */
+	/* the widget is on the chosen page */
 	if (rc == EID_OK) {
 		pdf_obj *rect = pdf_obj_new(PDF_ARRAY);
 
-		for (n = 0; n < 4 && rect != NULL; n++)
-			pdf_array_push(rect, pdf_int_new(0));
+		if (visible) {
+			pdf_array_push(rect, pdf_real_new(o->rect[0]));
+			pdf_array_push(rect, pdf_real_new(o->rect[1]));
+			pdf_array_push(rect, pdf_real_new(o->rect[0] + o->rect[2]));
+			pdf_array_push(rect, pdf_real_new(o->rect[1] + o->rect[3]));
+		} else {
+			for (n = 0; n < 4 && rect != NULL; n++)
+				pdf_array_push(rect, pdf_int_new(0));
+		}
 		rc = pdf_dict_set(widget, "Rect", rect);
+	}
+	if (rc == EID_OK && visible) {
+		pdf_obj *ap = pdf_obj_new(PDF_DICT);
+
+		rc = ap ? pdf_dict_set(ap, "N", pdf_ref_new(ap_num, 0)) : EID_ENOMEM;
+		rc = rc == EID_OK ? pdf_dict_set(widget, "AP", ap) : (pdf_obj_free(ap), rc);
+		if (rc == EID_OK)
+			rc = write_appearance(u, o, signer_name, ap_num, font_num);
 	}
 	if (rc == EID_OK) rc = pdf_dict_set(widget, "P", pdf_ref_new(page_ref.num, page_ref.gen));
 	if (rc == EID_OK) rc = upd_object(u, widget_num, 0, widget);
@@ -546,6 +631,10 @@ static int check_opts(const eid_pades_opts *o)
 				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
 	if (eid_hash_size(o->hash) == 0)
 		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)o->hash);
+	if (o->rect[2] < 0 || o->rect[3] < 0 || o->rect[0] < 0 || o->rect[1] < 0 || o->rect[2] > 14400 ||
+	    o->rect[3] > 14400 || o->rect[0] > 14400 || o->rect[1] > 14400 ||
+	    ((o->rect[2] > 0) != (o->rect[3] > 0)))
+		return eid_error__set(EID_EINVAL, "the visible signature's box is not a box on a page");
 	return EID_OK;
 }
 

@@ -73,6 +73,42 @@ else
 	not_ok "pdfsig could not sign the corpus file"
 fi
 
+# Visible signatures: the box is drawn (rendered with pdftoppm), on a chosen page,
+# with a non-ASCII name and reason, twice on one document, on several producers.
+ink() { # PDF PAGE X Y W H -> number of non-white pixels in the box, rendered at 72 dpi
+	local H top
+	H=$(pdfinfo -f "$2" -l "$2" "$1" | sed -n "s/^Page *$2 size: *[0-9.]* x \([0-9.]*\).*/\1/p")
+	top=$(python3 -c "print(int($H - $4 - $6))")
+	pdftoppm -f "$2" -l "$2" -r 72 -x "$3" -y "$top" -W "$5" -H "$6" -gray "$1" > "$T/box.pgm"
+	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); h=d.split(b"\n",3); print(sum(1 for b in h[3] if b < 200))' "$T/box.pgm"
+}
+for name in lo-writer classic-1.3 objstm form; do
+	# form.pdf sets /NeedAppearances: poppler redraws every field and leaves signature boxes empty
+	drawn=1; [ $name = form ] && drawn=0
+	expect_status 0 "$name: visible signature on page 2" p11sign --key-id 01 --pin pass:$PIN --reason "Approuvé — Łódź" \
+		--visible page=2,x=300,y=80,w=220,h=70 "$CORPUS/$name.pdf" -o "$T/$name-vis.pdf"
+	before=$(ink "$CORPUS/$name.pdf" 2 300 80 220 70)
+	after=$(ink "$T/$name-vis.pdf" 2 300 80 220 70)
+	if [ $drawn = 0 ]; then ok "$name: box not checked (/NeedAppearances)"
+	elif [ "$before" -lt 50 ] && [ "$after" -gt 500 ]; then ok "$name: the box is drawn ($before -> $after dark pixels)"
+	else not_ok "$name: box not drawn ($before -> $after dark pixels)"; fi
+	expect_status 0 "$name: qpdf --check (visible)" qpdf --check "$T/$name-vis.pdf"
+	if pdfsig_ok "$T/$name-vis.pdf" 1; then ok "$name: pdfsig accepts the visible signature"; else not_ok "$name: pdfsig (visible)"; fi
+	expect_status 0 "$name: a second visible signature on page 1" p11sign --key-id 04 --pin pass:$PIN \
+		--visible page=1,x=40,y=40,w=180,h=50 "$T/$name-vis.pdf" -o "$T/$name-vis2.pdf"
+	if pdfsig_ok "$T/$name-vis2.pdf" 2; then ok "$name: pdfsig accepts both visible signatures"; else not_ok "$name: pdfsig (two visible)"; fi
+	expect_status 0 "$name: eid-verify both visible signatures" "$VERIFY" "$T/$name-vis2.pdf" --trust "$PKI/root.crt"
+	after=$(ink "$T/$name-vis2.pdf" 1 40 40 180 50)
+	[ $drawn = 0 ] || [ "$after" -gt 300 ] && ok "$name: the second box is drawn" || not_ok "$name: second box not drawn ($after)"
+done
+qpdf --qdf --object-streams=disable "$T/lo-writer-vis.pdf" "$T/qdf.pdf" 2>/dev/null || true
+expect_grep '/Lslash' "$T/qdf.pdf" "the font encoding names the glyph Lslash"
+expect_grep 'Helvetica' "$T/qdf.pdf" "a standard font, nothing embedded"
+expect_status 3 "a page that does not exist" p11sign --key-id 01 --pin pass:$PIN --visible page=9,x=10,y=10,w=100,h=40 \
+	"$CORPUS/classic-1.3.pdf" -o "$T/x.pdf"
+expect_status 3 "a malformed --visible" p11sign --key-id 01 --pin pass:$PIN --visible page=1,x=10 "$CORPUS/classic-1.3.pdf" -o "$T/x.pdf"
+expect_no_file "$T/x.pdf" "no output for a bad --visible"
+
 # Changes appended after a signature, as an incremental update (what an editor
 # or an attacker would write): a replaced page content stream, a changed page,
 # a changed catalog.  The signature's bytes are intact; the document is not.

@@ -229,6 +229,56 @@ START_TEST(test_pades_sign__legacy_subfilter)
 }
 END_TEST
 
+START_TEST(test_pades_sign__visible)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *out = unit_join(tmp, "visible.pdf");
+	unsigned char *data;
+	const char *level;
+	size_t len, n;
+
+	o.page = 2;
+	o.rect[0] = 300;
+	o.rect[1] = 80;
+	o.rect[2] = 220;
+	o.rect[3] = 70;
+	o.reason = "Approuvé — Łódź";
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, out, &o), EID_OK);
+	ck_assert_int_eq(verify(out, &n, &level), EID_TOTAL_PASSED);
+	data = unit_read(out, &len);
+	ck_assert_ptr_nonnull(memmem(data, len, "/Subtype /Form", 14));
+	ck_assert_ptr_nonnull(memmem(data, len, "/Rect [300 80 520 150]", 22));
+	ck_assert_ptr_nonnull(memmem(data, len, "/Lslash", 7));
+	ck_assert_ptr_nonnull(memmem(data, len, "/emdash", 7));
+	free(data);
+	eid_signer_free(s);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_pades_prepare__bad_box_or_page)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_prep *p = NULL;
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *out = unit_join(tmp, "bad.pdf");
+
+	o.rect[2] = 100; /* a width without a height */
+	ck_assert_int_eq(eid_pades_prepare(&p, s, pdf_in, out, &o), EID_EINVAL);
+	o.rect[3] = 50;
+	o.rect[0] = -5;
+	ck_assert_int_eq(eid_pades_prepare(&p, s, pdf_in, out, &o), EID_EINVAL);
+	o.rect[0] = 10;
+	o.page = 99; /* the document has two pages */
+	ck_assert_int_lt(eid_pades_prepare(&p, s, pdf_in, out, &o), 0);
+	ck_assert_ptr_null(p);
+	ck_assert_uint_eq(unit_count_entries(tmp), 0);
+	eid_signer_free(s);
+	free(out);
+}
+END_TEST
+
 static Suite *pades_suite(void)
 {
 	Suite *s = suite_create("pades");
@@ -243,6 +293,8 @@ static Suite *pades_suite(void)
 	tcase_add_test(tc, test_pades_prepare__bad_options_and_inputs);
 	tcase_add_test(tc, test_pades_sign__field_names_are_unique);
 	tcase_add_test(tc, test_pades_sign__legacy_subfilter);
+	tcase_add_test(tc, test_pades_sign__visible);
+	tcase_add_test(tc, test_pades_prepare__bad_box_or_page);
 	suite_add_tcase(s, tc);
 	return s;
 }
