@@ -18,20 +18,34 @@ PACKAGES=(
 	libclang-rt-14-dev
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: all ${#PACKAGES[@]} packages present"
-	exit 0
-fi
+# npm packages of the interop tests (an independent PDF signer), pinned by package-lock.json.
+install_npm() {
+	local dir
+	dir=$(cd "$(dirname "$0")/../tests/interop/node" && pwd)
+	if ! command -v npm >/dev/null; then
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+	fi
+	if [ ! -d "$dir/node_modules/@signpdf/signpdf" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+		echo "install-deps: npm packages for the interop tests"
+		(cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+	fi
+}
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then
 	command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
 	SUDO=sudo
 fi
-echo "install-deps: installing ${missing[*]}"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages present"
+else
+	echo "install-deps: installing ${missing[*]}"
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+fi
+install_npm

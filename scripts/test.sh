@@ -7,6 +7,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 bash scripts/install-deps.sh
+# the npm interop packages live in the source tree; make distcheck's copy uses them too
+export EID_TEST_NODE_DIR=$top/tests/interop/node
 
 pass=0
 fail=0
