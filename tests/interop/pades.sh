@@ -153,6 +153,62 @@ expect_grep 'catalog was changed \(/OpenAction\)' "$T/out" "the changed catalog 
 expect_status 0 "a later signature is not a violation" "$VERIFY" "$T/lo-writer-2.pdf" --trust "$PKI/root.crt"
 if grep -q 'changed after signing' "$T/out"; then not_ok "a later signature flagged as a change"; else ok "a later signature is not flagged"; fi
 
+# Universal Signature Forgery (Mladenov et al., CCS 2019): a signature field whose
+# dictionary lacks, empties or nulls /ByteRange or /Contents must never pass.
+forge() { # IN OUT SIGDICT-ENTRIES
+	python3 - "$@" <<'PY'
+import re, sys
+src, dst, entries = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+d = open(src, 'rb').read()
+prev = int(re.findall(rb'startxref\s+(\d+)', d)[-1])
+trailer = re.findall(rb'trailer\s*(<<.*?>>)\s*startxref', d, re.S)[-1]
+size = int(re.search(rb'/Size (\d+)', trailer).group(1))
+root = int(re.search(rb'/Root (\d+) \d+ R', trailer).group(1))
+cat = re.findall(rb'%d 0 obj\s*(<<.*?>>)\s*endobj' % root, d, re.S)[-1]
+page = int(re.search(rb'(\d+) 0 obj\s*<<[^>]*?/Type\s*/Page\b(?!s)', d).group(1))
+sig, wid = size, size + 1
+objs = [
+    (sig, b'<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached ' + entries + b' >>'),
+    (wid, b'<< /Type /Annot /Subtype /Widget /FT /Sig /T (Forged) /V %d 0 R /Rect [0 0 0 0] /P %d 0 R >>' % (sig, page)),
+    (root, cat[:-2] + b' /AcroForm << /Fields [%d 0 R] /SigFlags 3 >> >>' % wid),
+]
+out, offs = d + b'\n', {}
+for num, body in objs:
+    offs[num] = len(out)
+    out += b'%d 0 obj\n%s\nendobj\n' % (num, body)
+x = len(out)
+out += b'xref\n'
+for num in sorted(offs):
+    out += b'%d 1\n%010d 00000 n\r\n' % (num, offs[num])
+out += b'trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n' % (size + 2, root, prev, x)
+open(dst, 'wb').write(out)
+PY
+}
+i=0
+for entries in "" "/Contents <>" "/Contents null /ByteRange null" "/Contents <3000> /ByteRange [0 0 0 0]" \
+	"/Contents <3000>" "/ByteRange [0 10 20 30]" "/Contents <3082> /ByteRange [0 100 50 10]"; do
+	i=$((i + 1))
+	forge "$CORPUS/classic-1.3.pdf" "$T/usf-$i.pdf" "$entries"
+	expect_status 2 "USF variant $i (${entries:-no /Contents, no /ByteRange}): TOTAL-FAILED" \
+		"$VERIFY" "$T/usf-$i.pdf" --trust "$PKI/root.crt"
+	expect_grep 'TOTAL-FAILED / FORMAT_FAILURE' "$T/out" "USF variant $i: FORMAT_FAILURE"
+done
+# Signature Wrapping: a signed file whose /ByteRange is rewritten to leave a wider
+# gap (room for other content) no longer matches: the gap must be exactly /Contents.
+python3 - "$T/classic-1.3-1.pdf" "$T/wrapped.pdf" <<'PY'
+import re, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+m = re.search(rb'/ByteRange \[0 (\d{10}) (\d{10}) (\d{10})\]', d)
+a, b, c = (int(x) for x in m.groups())
+new = b'/ByteRange [0 %010d %010d %010d]' % (a - 40, b, c)
+d[m.start():m.end()] = new
+open(sys.argv[2], 'wb').write(d)
+PY
+expect_status 2 "Signature Wrapping (gap widened): TOTAL-FAILED" "$VERIFY" "$T/wrapped.pdf" --trust "$PKI/root.crt"
+expect_grep 'FORMAT_FAILURE|HASH_FAILURE' "$T/out" "wrapping: format or hash failure"
+# Incremental Saving Attack and Shadow "replace": the content, page and catalog
+# changes above (changed-content.pdf, changed-page.pdf, changed-catalog.pdf).
+
 # Hostile or unusable input: exit 3, nothing written.
 head -c 300 "$CORPUS/classic-1.3.pdf" > "$T/truncated.pdf"
 expect_status 3 "truncated PDF" p11sign --key-id 01 --pin pass:$PIN "$T/truncated.pdf" -o "$T/x.pdf"
