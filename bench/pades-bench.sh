@@ -19,23 +19,8 @@
 # reported in the output; they do not change the exit status.
 
 set -euo pipefail
-export LC_ALL=C
-
-PROG=${0##*/}
-SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-
-die() {
-    printf '%s: error: %s\n' "$PROG" "$*" >&2
-    exit 1
-}
-say() {
-    printf '%s: %s\n' "$PROG" "$*" >&2
-}
-
-[ $# -le 1 ] || { printf 'usage: %s [BUILD_DIR]\n' "$PROG" >&2; exit 2; }
-BUILD_DIR=${1:-./build}
-[ -d "$BUILD_DIR" ] || die "build folder $BUILD_DIR not found"
-BUILD_DIR=$(cd "$BUILD_DIR" && pwd -P)
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SIZES=${BENCH_SIZES:-1 100 1000}
 RUNS=${BENCH_RUNS:-3}
