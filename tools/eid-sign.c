@@ -32,6 +32,8 @@ typedef struct sign_args {
 	const char *contact;
 	const char *field;
 	const char *visible;
+	const char *image;
+	const char *certify;
 	int legacy;
 } sign_args;
 
@@ -57,6 +59,10 @@ static void usage(FILE *f)
 		"      --legacy-subfilter   /SubFilter adbe.pkcs7.detached, for old readers\n"
 		"      --visible SPEC       a visible signature: page=N,x=X,y=Y,w=W,h=H in points\n"
 		"                           from the page's lower-left corner\n"
+		"      --image FILE         a PNG or JPEG drawn in the visible signature's box\n"
+		"      --certify PERM       a certification signature (the first one) that permits\n"
+		"                           after it: none, forms (filling in and signing) or\n"
+		"                           annotations (forms, signing and comments); 1, 2, 3\n"
 		"Key on a PKCS#11 token:\n"
 		"      --module P11LIB      the PKCS#11 module (default: $EID_PKCS11_MODULE,\n"
 		"                           p11-kit's proxy, OpenSC)\n"
@@ -170,6 +176,24 @@ static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_signer **signer
 }
 
 /* page=N,x=X,y=Y,w=W,h=H (points from the page's lower-left corner); any order, page optional. */
+/* --certify: the DocMDP permission, by name or number. */
+static int parse_certify(const char *v, unsigned int *p)
+{
+	static const char *const names[] = { "none", "forms", "annotations" };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		char num[2] = { (char)('1' + i), '\0' };
+
+		if (strcmp(v, names[i]) == 0 || strcmp(v, num) == 0) {
+			*p = i + 1;
+			return 0;
+		}
+	}
+	cli_err("--certify takes none, forms or annotations (or 1, 2, 3), not '%s'", v);
+	return -1;
+}
+
 static int parse_visible(const char *spec, eid_pades_opts *po)
 {
 	char *copy = strdup(spec), *save = NULL, *item;
@@ -247,6 +271,8 @@ int main(int argc, char **argv)
 		{ "field", required_argument, NULL, 'D' },
 		{ "visible", required_argument, NULL, 'v' },
 		{ "legacy-subfilter", no_argument, NULL, 'G' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "certify", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -285,6 +311,8 @@ int main(int argc, char **argv)
 		case 'D': a.field = optarg; break;
 		case 'v': a.visible = optarg; break;
 		case 'G': a.legacy = 1; break;
+		case 'i': a.image = optarg; break;
+		case 'M': a.certify = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
 		default:
@@ -319,11 +347,18 @@ int main(int argc, char **argv)
 		cli_err(pades ? "a PDF signature covers one file" : "a CAdES detached signature covers one file");
 		return CLI_EXIT_ERROR;
 	}
-	if (!pades && (a.reason || a.location || a.contact || a.field || a.visible || a.legacy)) {
-		cli_err("--reason, --location, --contact, --field, --visible and --legacy-subfilter are for PDF (-f pades)");
+	if (!pades && (a.reason || a.location || a.contact || a.field || a.visible || a.legacy || a.image || a.certify)) {
+		cli_err("--reason, --location, --contact, --field, --visible, --image, --certify and --legacy-subfilter "
+			"are for PDF (-f pades)");
 		return CLI_EXIT_ERROR;
 	}
 	if (a.visible != NULL && parse_visible(a.visible, &po) < 0)
+		return CLI_EXIT_ERROR;
+	if (a.image != NULL && a.visible == NULL) {
+		cli_err("--image goes with --visible (it is drawn in the signature's box)");
+		return CLI_EXIT_ERROR;
+	}
+	if (a.certify != NULL && parse_certify(a.certify, &po.certify) < 0)
 		return CLI_EXIT_ERROR;
 	if (a.level != NULL && eid_level_from_name(&co.level, a.level) < 0) {
 		cli_err("%s", eid_error_last()->message);
@@ -356,6 +391,7 @@ int main(int argc, char **argv)
 	po.contact_info = a.contact;
 	po.field_name = a.field;
 	po.flags = a.legacy ? EID_PADES_LEGACY_SUBFILTER : 0;
+	po.image = a.image;
 
 	if (make_signer(&a, &p11, &signer) < 0)
 		goto out;

@@ -36,12 +36,17 @@ typedef struct eid_pades_opts {
 	unsigned int page;        /**< the page of the signature field, from 1; 0: the first */
 	double rect[4];           /**< visible signature: x, y, width, height in points from the page's
 				       lower-left corner; width and height 0: invisible */
+	/* version 2 */
+	unsigned int certify;     /**< 0: an approval signature; 1, 2, 3: a certification (DocMDP) that
+				       permits after it 1: no change, 2: form filling and signing,
+				       3: also annotations.  Only as the document's first signature. */
+	const char *image;        /**< visible signature: a PNG or JPEG file drawn in the box, or NULL */
 } eid_pades_opts;
 
-#define EID_PADES_OPTS_VERSION 1
+#define EID_PADES_OPTS_VERSION 2
 #define EID_PADES_OPTS_INIT \
 	{ EID_PADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, NULL, NULL, NULL, NULL, NULL, 0, \
-	  0, { 0, 0, 0, 0 } }
+	  0, { 0, 0, 0, 0 }, 0, NULL }
 
 /** A PDF signature waiting for its value. */
 typedef struct eid_pades_prep eid_pades_prep;
@@ -51,7 +56,9 @@ typedef struct eid_pades_prep eid_pades_prep;
  * with a reserved /Contents to a temporary file beside @p out_path, hash its
  * byte ranges, and build the signed attributes.  @p in_path is only read.
  * @return EID_OK, EID_EIO, EID_EFORMAT (not a PDF, or one libeid cannot
- *         update), EID_EUNSUPPORTED (encrypted), EID_ETOOBIG, EID_EVERSION
+ *         update), EID_EUNSUPPORTED (encrypted), EID_ETOOBIG, EID_EVERSION,
+ *         EID_EINVAL (also: the document is certified with P=1, or a
+ *         certification was asked of a document already signed)
  */
 EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer, const char *in_path,
 				 const char *out_path, const eid_pades_opts *opts) EID_WARN_UNUSED;

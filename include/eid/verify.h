@@ -116,6 +116,15 @@ EID_EXTERN const char *eid_sig_report_algorithm(const eid_sig_report *sig);    /
 /** The claimed signing time (seconds since 1970), or -1 when absent. */
 EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *sig);
 
+/** A PDF signature's field name (borrowed), or NULL for other formats. */
+EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *sig);
+/**
+ * For a PDF certification signature, the permission (DocMDP P) it sets for
+ * what may follow: 1 no change, 2 form filling and signing, 3 also
+ * annotations.  0 for an approval signature or another format.
+ */
+EID_EXTERN int eid_sig_report_certification(const eid_sig_report *sig);
+
 /** Certificates from the signer up to the anchor, as subjects. */
 EID_EXTERN size_t eid_sig_report_chain_count(const eid_sig_report *sig);
 EID_EXTERN const char *eid_sig_report_chain_subject(const eid_sig_report *sig, size_t i);

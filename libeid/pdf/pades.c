@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,7 +28,6 @@
 
 #define BYTERANGE_PLACEHOLDER "[0 0000000000 0000000000 0000000000]"
 #define CONTENTS_MARGIN 2048   /* bytes of slack over the dry run's size */
-#define FIELDS_MAX_DEPTH 32
 
 struct eid_pades_prep {
 	eid_outfile of;
@@ -135,27 +135,57 @@ static pdf_obj *text_string(const char *utf8)
 	return obj;
 }
 
-/* Collect the /T of every field, to choose a free name. */
-static int field_name_used(pdf_doc *doc, pdf_obj *fields, const char *name, int depth)
+/* Is a field named @ctx? */
+static int field_named(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
 {
-	size_t i;
+	pdf_obj *t = pdf_doc_resolve(doc, pdf_dict_get(f, "T"));
+	const char *name = ctx;
 
-	fields = pdf_doc_resolve(doc, fields);
-	if (fields == NULL || fields->type != PDF_ARRAY || depth > FIELDS_MAX_DEPTH)
+	(void)item;
+	(void)ft;
+	eid_error_clear();
+	return t != NULL && t->type == PDF_STRING && t->u.str.len == strlen(name) &&
+	       memcmp(t->u.str.p, name, t->u.str.len) == 0;
+}
+
+/* Is a signature field signed? */
+static int field_signed(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	pdf_obj *v;
+
+	(void)item;
+	(void)ctx;
+	if (ft == NULL || strcmp(ft, "Sig") != 0)
 		return 0;
-	for (i = 0; i < fields->u.arr.n; i++) {
-		pdf_obj *f = pdf_doc_resolve(doc, fields->u.arr.items[i]), *t;
+	v = pdf_doc_resolve(doc, pdf_dict_get(f, "V"));
+	eid_error_clear();
+	return v != NULL && v->type == PDF_DICT;
+}
 
-		if (f == NULL || f->type != PDF_DICT)
-			continue;
-		t = pdf_doc_resolve(doc, pdf_dict_get(f, "T"));
-		if (t != NULL && t->type == PDF_STRING && t->u.str.len == strlen(name) &&
-		    memcmp(t->u.str.p, name, t->u.str.len) == 0)
-			return 1;
-		if (field_name_used(doc, pdf_dict_get(f, "Kids"), name, depth + 1))
-			return 1;
-	}
-	return 0;
+/*
+ * What the document's state allows: nothing may be added to a document
+ * certified with P=1, and a certification must be its first signature.
+ */
+static int check_permissions(pdf_doc *doc, const eid_pades_opts *o)
+{
+	uint32_t num;
+	int p, rc;
+
+	if ((rc = pdf_doc_docmdp(doc, &num, &p)) < 0)
+		return eid_error__wrap("the document's certification");
+	if (rc == 1 && p == 1)
+		return eid_error__set(EID_EINVAL, "the document is certified with no changes permitted (DocMDP P=1): "
+						  "another signature would break its certification");
+	if (o->certify == 0)
+		return EID_OK;
+	if (rc == 1)
+		return eid_error__set(EID_EINVAL, "the document is already certified; a document has one certification");
+	if ((rc = pdf_doc_fields(doc, field_signed, NULL)) < 0)
+		return rc;
+	if (rc > 0)
+		return eid_error__set(EID_EINVAL, "a certification must be the document's first signature, "
+						  "and this document is already signed");
+	return EID_OK;
 }
 
 static uint16_t gen_of(const pdf_doc *doc, uint32_t num)
@@ -216,6 +246,35 @@ static int pdf_date(int64_t when, char *buf, size_t size)
 	return EID_OK;
 }
 
+/* A certification's signature reference: the DocMDP transform with its permission P. */
+static int docmdp_reference(pdf_obj *sig, unsigned int p)
+{
+	pdf_obj *refs = pdf_obj_new(PDF_ARRAY), *ref = pdf_obj_new(PDF_DICT), *params = pdf_obj_new(PDF_DICT);
+	int rc = refs && ref && params ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+
+	if (rc == EID_OK) rc = pdf_dict_set(params, "Type", pdf_name_new("TransformParams"));
+	if (rc == EID_OK) rc = pdf_dict_set(params, "P", pdf_int_new(p));
+	if (rc == EID_OK) rc = pdf_dict_set(params, "V", pdf_name_new("1.2"));
+	if (rc == EID_OK) rc = pdf_dict_set(ref, "Type", pdf_name_new("SigRef"));
+	if (rc == EID_OK) rc = pdf_dict_set(ref, "TransformMethod", pdf_name_new("DocMDP"));
+	if (rc == EID_OK) {
+		rc = pdf_dict_set(ref, "TransformParams", params);
+		params = NULL;
+	}
+	if (rc == EID_OK) {
+		rc = pdf_array_push(refs, ref);
+		ref = NULL;
+	}
+	if (rc == EID_OK) {
+		rc = pdf_dict_set(sig, "Reference", refs);
+		refs = NULL;
+	}
+	pdf_obj_free(params);
+	pdf_obj_free(ref);
+	pdf_obj_free(refs);
+	return rc;
+}
+
 /* The signature dictionary, with placeholders; @br_at and @contents_at get their positions in u->body. */
 static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, const char *signer_name,
 			  size_t hex_len, size_t *br_at, size_t *contents_at)
@@ -237,6 +296,8 @@ static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, cons
 		rc = pdf_dict_set(extra, "Location", text_string(o->location));
 	if (rc == EID_OK && o->contact_info)
 		rc = pdf_dict_set(extra, "ContactInfo", text_string(o->contact_info));
+	if (rc == EID_OK && o->certify > 0)
+		rc = docmdp_reference(extra, o->certify);
 	if (rc == EID_OK)
 		rc = upd_begin(u, num, 0);
 	if (rc == EID_OK)
@@ -400,8 +461,8 @@ static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
 }
 
 /* The visible signature's appearance stream and its font. */
-static int write_appearance(update *u, const eid_pades_opts *o, const char *signer_name, uint32_t ap_num,
-			    uint32_t font_num)
+static int write_appearance(update *u, const eid_pades_opts *o, const char *signer_name, double w, double h,
+			    uint32_t ap_num, uint32_t font_num)
 {
 	const char *lines[6];
 	char date[64], reason[512], location[512];
@@ -425,7 +486,7 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 		snprintf(location, sizeof(location), "Location: %s", o->location);
 		lines[n++] = location;
 	}
-	rc = eid_pdf__appearance(lines, n, o->rect[2], o->rect[3], &content, &font);
+	rc = eid_pdf__appearance(lines, n, w, h, &content, &font);
 	if (rc == EID_OK)
 		rc = upd_object(u, font_num, 0, font);
 	if (rc == EID_OK)
@@ -434,7 +495,7 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 		rc = eid_buf__printf(&u->body,
 				     "<< /Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources << /Font << /F1 %u 0 R >> "
 				     "/ProcSet [/PDF /Text] >> /Length %zu >>\nstream\n",
-				     o->rect[2], o->rect[3], font_num, content.len);
+				     w, h, font_num, content.len);
 	if (rc == EID_OK)
 		rc = eid_buf__append(&u->body, content.data, content.len);
 	if (rc == EID_OK)
@@ -444,143 +505,256 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 	return rc;
 }
 
+/* The catalog's /Perms names the certification signature (kept: other entries such as /UR3). */
+static int set_docmdp(pdf_doc *doc, pdf_obj *root, uint32_t sig_num)
+{
+	pdf_obj *perms = pdf_doc_resolve(doc, pdf_dict_get(root, "Perms"));
+	int rc;
+
+	perms = perms != NULL && perms->type == PDF_DICT ? pdf_obj_clone(perms) : pdf_obj_new(PDF_DICT);
+	eid_error_clear();
+	if (perms == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	if ((rc = pdf_dict_set(perms, "DocMDP", pdf_ref_new(sig_num, 0))) < 0) {
+		pdf_obj_free(perms);
+		return rc;
+	}
+	return pdf_dict_set(root, "Perms", perms);
+}
+
+/* Where the signature goes: a new field, or an existing empty signature field. */
+typedef struct target {
+	pdf_obj *field;           /* the existing field (borrowed), or NULL */
+	pdf_ref field_ref;
+	const char *ft;
+	double box[4];            /* x, y, width, height; width 0: invisible */
+	char name[64];
+} target;
+
+static int find_field(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	target *t = ctx;
+
+	if (!field_named(doc, item, f, ft, t->name))
+		return 0;
+	if (item->type != PDF_REF)
+		return eid_error__set(EID_EUNSUPPORTED, "field '%s' is not an indirect object", t->name);
+	t->field = f;
+	t->field_ref = item->u.ref;
+	t->ft = ft;
+	return 1;
+}
+
+/* The existing field named by the options, checked: an empty, merged signature field-widget. */
+static int find_target(pdf_doc *doc, const eid_pades_opts *o, target *t)
+{
+	pdf_obj *rect;
+	double v[4];
+	int rc, i;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->box, o->rect, sizeof(t->box));
+	if (o->field_name != NULL) {
+		snprintf(t->name, sizeof(t->name), "%s", o->field_name);
+		if ((rc = pdf_doc_fields(doc, find_field, t)) < 0)
+			return rc;
+	} else {
+		for (i = 1; i < 10000; i++) {
+			snprintf(t->name, sizeof(t->name), "Signature%d", i);
+			if ((rc = pdf_doc_fields(doc, field_named, t->name)) < 0)
+				return rc;
+			if (rc == 0)
+				break;
+		}
+	}
+	if (t->field == NULL)
+		return EID_OK;
+	if (t->ft == NULL || strcmp(t->ft, "Sig") != 0)
+		return eid_error__set(EID_EINVAL, "field '%s' exists and is not a signature field", t->name);
+	if (pdf_dict_get(t->field, "V") != NULL)
+		return eid_error__set(EID_EINVAL, "signature field '%s' is already signed", t->name);
+	if (!pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(t->field, "Subtype")), "Widget"))
+		return eid_error__set(EID_EUNSUPPORTED, "signature field '%s' has separate widgets; "
+							"libeid signs fields that are their own widget", t->name);
+	if (o->rect[2] > 0)
+		return eid_error__set(EID_EINVAL, "signature field '%s' has its own box; leave out the visible box",
+				      t->name);
+	rect = pdf_doc_resolve(doc, pdf_dict_get(t->field, "Rect"));
+	for (i = 0; rect != NULL && rect->type == PDF_ARRAY && rect->u.arr.n == 4 && i < 4; i++) {
+		pdf_obj *x = pdf_doc_resolve(doc, rect->u.arr.items[i]);
+
+		if (x == NULL || (x->type != PDF_INT && x->type != PDF_REAL))
+			break;
+		v[i] = x->type == PDF_INT ? (double)x->u.i : x->u.r;
+	}
+	eid_error_clear();
+	if (i == 4) {
+		t->box[0] = v[0] < v[2] ? v[0] : v[2];
+		t->box[1] = v[1] < v[3] ? v[1] : v[3];
+		t->box[2] = v[0] < v[2] ? v[2] - v[0] : v[0] - v[2];
+		t->box[3] = v[1] < v[3] ? v[3] - v[1] : v[1] - v[3];
+		if (t->box[2] < 1 || t->box[3] < 1 || t->box[2] > 14400 || t->box[3] > 14400)
+			t->box[2] = t->box[3] = 0;
+	}
+	return EID_OK;
+}
+
+/* The AcroForm: indirect (rewrite it), inline (in the catalog copy) or absent (a new one); /SigFlags 3. */
+static int update_form(pdf_doc *doc, update *u, pdf_obj *root_copy, uint32_t widget_num, uint32_t *size,
+		       int visible, int *root_dirty)
+{
+	pdf_obj *form = pdf_dict_get(root_copy, "AcroForm"), *f;
+	int rc;
+
+	if (form != NULL && form->type == PDF_REF) {
+		f = pdf_doc_resolve(doc, form);
+		if (f == NULL || f->type != PDF_DICT)
+			return eid_error__set(EID_EFORMAT, "/AcroForm is not a dictionary");
+		if ((f = pdf_obj_clone(f)) == NULL)
+			return EID_ENOMEM;
+		rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
+		warn_need_appearances(doc, f, visible);
+		if (rc == EID_OK && widget_num != 0)
+			rc = add_to_array(doc, u, f, "Fields", widget_num);
+		if (rc == EID_OK)
+			rc = upd_object(u, form->u.ref.num, gen_of(doc, form->u.ref.num), f);
+		pdf_obj_free(f);
+		return rc;
+	}
+	*root_dirty = 1;
+	if (form != NULL && form->type == PDF_DICT) {
+		rc = pdf_dict_set(form, "SigFlags", pdf_int_new(3));
+		warn_need_appearances(doc, form, visible);
+		if (rc == EID_OK && widget_num != 0)
+			rc = add_to_array(doc, u, form, "Fields", widget_num);
+		return rc;
+	}
+	if ((f = pdf_obj_new(PDF_DICT)) == NULL)
+		return EID_ENOMEM;
+	rc = pdf_dict_set(f, "Fields", pdf_obj_new(PDF_ARRAY));
+	if (rc == EID_OK && widget_num != 0)
+		rc = pdf_array_push(pdf_dict_get(f, "Fields"), pdf_ref_new(widget_num, 0));
+	if (rc == EID_OK)
+		rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
+	if (rc == EID_OK)
+		rc = upd_object(u, *size, 0, f);
+	pdf_obj_free(f);
+	if (rc == EID_OK)
+		rc = pdf_dict_set(root_copy, "AcroForm", pdf_ref_new(*size, 0));
+	(*size)++;
+	return rc;
+}
+
+/*
+ * A certification with P=2 permits signing, but a new visible field could
+ * draw over the certified content (validators report it: the Sneaky
+ * Signature attack); such a document is signed invisibly or in its fields.
+ */
+static int check_new_field(pdf_doc *doc, const target *t)
+{
+	uint32_t num;
+	int p;
+
+	if (t->field != NULL || t->box[2] <= 0 || pdf_doc_docmdp(doc, &num, &p) <= 0 || p != 2) {
+		eid_error_clear();
+		return EID_OK;
+	}
+	return eid_error__set(EID_EINVAL, "the document is certified for form filling and signing (DocMDP P=2): "
+					  "a new visible signature field is not permitted; sign invisibly or in one of "
+					  "its empty signature fields (--field NAME)");
+}
+
+/* A new field merged with its widget annotation, on the chosen page: printed, locked. */
+static pdf_obj *new_widget(const target *t, uint32_t sig_num, pdf_ref page)
+{
+	pdf_obj *w = pdf_obj_new(PDF_DICT), *rect = pdf_obj_new(PDF_ARRAY);
+	int rc = w != NULL && rect != NULL ? EID_OK : eid_error__set(EID_ENOMEM, NULL), i;
+
+	for (i = 0; i < 4 && rc == EID_OK; i++)
+		rc = pdf_array_push(rect, t->box[2] > 0 ? pdf_real_new(i < 2 ? t->box[i] : t->box[i - 2] + t->box[i])
+						       : pdf_int_new(0));
+	if (rc == EID_OK) rc = pdf_dict_set(w, "Type", pdf_name_new("Annot"));
+	if (rc == EID_OK) rc = pdf_dict_set(w, "Subtype", pdf_name_new("Widget"));
+	if (rc == EID_OK) rc = pdf_dict_set(w, "FT", pdf_name_new("Sig"));
+	if (rc == EID_OK) rc = pdf_dict_set(w, "T", text_string(t->name));
+	if (rc == EID_OK) rc = pdf_dict_set(w, "V", pdf_ref_new(sig_num, 0));
+	if (rc == EID_OK) rc = pdf_dict_set(w, "F", pdf_int_new(132)); /* Print | Locked */
+	if (rc == EID_OK) {
+		rc = pdf_dict_set(w, "Rect", rect);
+		rect = NULL;
+	}
+	if (rc == EID_OK) rc = pdf_dict_set(w, "P", pdf_ref_new(page.num, page.gen));
+	pdf_obj_free(rect);
+	if (rc < 0) {
+		pdf_obj_free(w);
+		return NULL;
+	}
+	return w;
+}
+
 /* Compose the new revision: field/widget, AcroForm, page, signature dictionary, xref. */
 static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char *signer_name, size_t hex_len,
 		   size_t *br_at, size_t *contents_at)
 {
-	pdf_obj *root = pdf_doc_root(doc), *root_copy = NULL, *form, *page = NULL, *widget = NULL, *v;
-	int visible = o->rect[2] > 0 && o->rect[3] > 0;
-	uint32_t ap_num = 0, font_num = 0;
+	pdf_obj *root = pdf_doc_root(doc), *root_copy = NULL, *page = NULL, *widget = NULL, *v;
 	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
-	uint32_t size = doc->xref_size, sig_num, widget_num, form_num = 0;
-	char field[64];
-	pdf_ref page_ref;
-	int rc, root_dirty = 0, n;
+	uint32_t size = doc->xref_size, sig_num, widget_num = 0, ap_num = 0, font_num = 0;
+	pdf_ref page_ref = { 0, 0 };
+	target t;
+	int rc, root_dirty = 0, visible;
 
 	if (root == NULL || rootref == NULL || rootref->type != PDF_REF)
 		return eid_error__set(EID_EFORMAT, "the catalog (/Root) is missing or not an indirect object");
-	if ((rc = pdf_doc_page_ref(doc, o->page > 0 ? o->page - 1 : 0, &page_ref)) < 0)
+	if ((rc = find_target(doc, o, &t)) < 0)
+		return rc;
+	visible = t.box[2] > 0 && t.box[3] > 0;
+	if (t.field == NULL && (rc = pdf_doc_page_ref(doc, o->page > 0 ? o->page - 1 : 0, &page_ref)) < 0)
 		return eid_error__wrap("page %u", o->page > 0 ? o->page : 1);
+	if (t.field == NULL && page_ref.num == rootref->u.ref.num)
+		return eid_error__set(EID_EFORMAT, "the page is the catalog");
+	if ((rc = check_new_field(doc, &t)) < 0)
+		return rc;
 	v = pdf_dict_get(doc->trailer, "Size");
 	if (v != NULL && v->type == PDF_INT && v->u.i > (int64_t)size && v->u.i < PDF_MAX_OBJNUM)
 		size = (uint32_t)v->u.i;
-	if (size + 4 > PDF_MAX_OBJNUM)
+	if (size + 8 > PDF_MAX_OBJNUM)
 		return eid_error__set(EID_ETOOBIG, "too many objects to add one more revision");
 	sig_num = size++;
-	widget_num = size++;
+	if (t.field == NULL)
+		widget_num = size++;
 	if (visible) {
 		ap_num = size++;
 		font_num = size++;
 	}
 
-	/* The AcroForm: indirect (rewrite it), inline (rewrite the catalog) or absent (a new one). */
-	root_copy = pdf_obj_clone(root);
-	if (root_copy == NULL)
+	if ((root_copy = pdf_obj_clone(root)) == NULL)
 		return EID_ENOMEM;
-	form = pdf_dict_get(root_copy, "AcroForm");
-	if (o->field_name != NULL) {
-		snprintf(field, sizeof(field), "%s", o->field_name);
-	} else {
-		pdf_obj *fields = NULL, *f = pdf_doc_resolve(doc, form);
-
-		if (f != NULL && f->type == PDF_DICT)
-			fields = pdf_dict_get(f, "Fields");
-		for (n = 1; n < 10000; n++) {
-			snprintf(field, sizeof(field), "Signature%d", n);
-			if (fields == NULL || !field_name_used(doc, fields, field, 0))
-				break;
-		}
+	rc = update_form(doc, u, root_copy, widget_num, &size, visible, &root_dirty);
+	if (rc == EID_OK && o->certify > 0) {
+		rc = set_docmdp(doc, root_copy, sig_num);
+		root_dirty = 1;
 	}
-	if (form != NULL && form->type == PDF_REF) {
-		pdf_obj *f = pdf_doc_resolve(doc, form);
+	if (rc == EID_OK && root_dirty)
+		rc = upd_object(u, rootref->u.ref.num, gen_of(doc, rootref->u.ref.num), root_copy);
 
-		if (f == NULL || f->type != PDF_DICT) {
-			rc = eid_error__set(EID_EFORMAT, "/AcroForm is not a dictionary");
-			goto out;
-		}
-		if ((f = pdf_obj_clone(f)) == NULL) {
+	/* A new field's widget goes in its page's /Annots. */
+	if (rc == EID_OK && t.field == NULL) {
+		if ((rc = pdf_doc_get(doc, page_ref.num, &page)) == EID_OK && page->type != PDF_DICT)
+			rc = eid_error__set(EID_EFORMAT, "page object %u is not a dictionary", page_ref.num);
+		if (rc == EID_OK && (page = pdf_obj_clone(page)) == NULL)
 			rc = EID_ENOMEM;
-			goto out;
-		}
-		rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
-		warn_need_appearances(doc, f, visible);
 		if (rc == EID_OK)
-			rc = add_to_array(doc, u, f, "Fields", widget_num);
+			rc = add_to_array(doc, u, page, "Annots", widget_num);
 		if (rc == EID_OK)
-			rc = upd_object(u, form->u.ref.num, gen_of(doc, form->u.ref.num), f);
-		pdf_obj_free(f);
-	} else if (form != NULL && form->type == PDF_DICT) {
-		rc = pdf_dict_set(form, "SigFlags", pdf_int_new(3));
-		warn_need_appearances(doc, form, visible);
-		if (rc == EID_OK)
-			rc = add_to_array(doc, u, form, "Fields", widget_num);
-		root_dirty = 1;
-	} else {
-		pdf_obj *f = pdf_obj_new(PDF_DICT);
-
-		form_num = size++;
-		rc = f ? pdf_dict_set(f, "Fields", pdf_obj_new(PDF_ARRAY)) : EID_ENOMEM;
-		if (rc == EID_OK)
-			rc = pdf_array_push(pdf_dict_get(f, "Fields"), pdf_ref_new(widget_num, 0));
-		if (rc == EID_OK)
-			rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
-		if (rc == EID_OK)
-			rc = upd_object(u, form_num, 0, f);
-		pdf_obj_free(f);
-		if (rc == EID_OK)
-			rc = pdf_dict_set(root_copy, "AcroForm", pdf_ref_new(form_num, 0));
-		root_dirty = 1;
+			rc = upd_object(u, page_ref.num, page_ref.gen, page);
+		pdf_obj_free(page);
 	}
-	if (rc < 0)
-		goto out;
-	if (root_dirty && (rc = upd_object(u, rootref->u.ref.num, gen_of(doc, rootref->u.ref.num), root_copy)) < 0)
-		goto out;
-
-	/* The page gets the widget in /Annots. */
-	if (page_ref.num == rootref->u.ref.num) {
-		rc = eid_error__set(EID_EFORMAT, "the first page is the catalog");
-		goto out;
-	}
-	if ((rc = pdf_doc_get(doc, page_ref.num, &page)) < 0)
-		goto out;
-	if (page->type != PDF_DICT) {
-		rc = eid_error__set(EID_EFORMAT, "page object %u is not a dictionary", page_ref.num);
-		goto out;
-	}
-	if ((page = pdf_obj_clone(page)) == NULL) {
-		rc = EID_ENOMEM;
-		goto out;
-	}
-	rc = add_to_array(doc, u, page, "Annots", widget_num);
-	if (rc == EID_OK)
-		rc = upd_object(u, page_ref.num, page_ref.gen, page);
-	pdf_obj_free(page);
-	if (rc < 0)
-		goto out;
-
-	/* The field merged with its widget annotation: invisible, printed, locked. */
-	widget = pdf_obj_new(PDF_DICT);
-	rc = widget ? EID_OK : EID_ENOMEM;
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "Type", pdf_name_new("Annot"));
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "Subtype", pdf_name_new("Widget"));
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "FT", pdf_name_new("Sig"));
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "T", text_string(field));
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "V", pdf_ref_new(sig_num, 0));
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "F", pdf_int_new(132)); /* Print | Locked */
-	/* the widget is on the chosen page */
 	if (rc == EID_OK) {
-		pdf_obj *rect = pdf_obj_new(PDF_ARRAY);
-
-		if (visible) {
-			pdf_array_push(rect, pdf_real_new(o->rect[0]));
-			pdf_array_push(rect, pdf_real_new(o->rect[1]));
-			pdf_array_push(rect, pdf_real_new(o->rect[0] + o->rect[2]));
-			pdf_array_push(rect, pdf_real_new(o->rect[1] + o->rect[3]));
-		} else {
-			for (n = 0; n < 4 && rect != NULL; n++)
-				pdf_array_push(rect, pdf_int_new(0));
-		}
-		rc = pdf_dict_set(widget, "Rect", rect);
+		widget = t.field != NULL ? pdf_obj_clone(t.field) : new_widget(&t, sig_num, page_ref);
+		if (widget == NULL)
+			rc = eid_error__set(EID_ENOMEM, NULL);
+		else if (t.field != NULL)
+			rc = pdf_dict_set(widget, "V", pdf_ref_new(sig_num, 0));
 	}
 	if (rc == EID_OK && visible) {
 		pdf_obj *ap = pdf_obj_new(PDF_DICT);
@@ -588,13 +762,13 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		rc = ap ? pdf_dict_set(ap, "N", pdf_ref_new(ap_num, 0)) : EID_ENOMEM;
 		rc = rc == EID_OK ? pdf_dict_set(widget, "AP", ap) : (pdf_obj_free(ap), rc);
 		if (rc == EID_OK)
-			rc = write_appearance(u, o, signer_name, ap_num, font_num);
+			rc = write_appearance(u, o, signer_name, t.box[2], t.box[3], ap_num, font_num);
 	}
-	if (rc == EID_OK) rc = pdf_dict_set(widget, "P", pdf_ref_new(page_ref.num, page_ref.gen));
-	if (rc == EID_OK) rc = upd_object(u, widget_num, 0, widget);
+	if (rc == EID_OK)
+		rc = t.field != NULL ? upd_object(u, t.field_ref.num, t.field_ref.gen, widget)
+				     : upd_object(u, widget_num, 0, widget);
 	if (rc == EID_OK) rc = write_sig_dict(u, sig_num, o, signer_name, hex_len, br_at, contents_at);
 	if (rc == EID_OK) rc = write_xref(doc, u, &size);
-out:
 	pdf_obj_free(widget);
 	pdf_obj_free(root_copy);
 	return rc;
@@ -624,8 +798,8 @@ static int copy_and_hash(pdf_doc *doc, eid_outfile *of, EVP_MD_CTX *md)
 
 static int check_opts(const eid_pades_opts *o)
 {
-	if (o->version != EID_PADES_OPTS_VERSION)
-		return eid_error__set(EID_EVERSION, "eid_pades_opts version %u is unknown", o->version);
+	if (o->certify > 3)
+		return eid_error__set(EID_EINVAL, "a certification's permission is 1, 2 or 3, not %u", o->certify);
 	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
 		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
 				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
@@ -641,8 +815,8 @@ static int check_opts(const eid_pades_opts *o)
 EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer, const char *in_path,
 				 const char *out_path, const eid_pades_opts *opts)
 {
-	static const eid_pades_opts defaults = EID_PADES_OPTS_INIT;
-	const eid_pades_opts *o = opts ? opts : &defaults;
+	eid_pades_opts o_local = EID_PADES_OPTS_INIT;
+	const eid_pades_opts *o = &o_local;
 	eid_cades_opts co = EID_CADES_OPTS_INIT;
 	eid_pades_prep *p = NULL;
 	pdf_doc *doc = NULL;
@@ -658,6 +832,16 @@ EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer,
 	if (out == NULL || signer == NULL || in_path == NULL || out_path == NULL)
 		return eid_error__set(EID_EINVAL, "eid_pades_prepare: NULL argument");
 	*out = NULL;
+	if (opts != NULL) {
+		/* version 1 ended before certify; what it lacks keeps its default */
+		if (opts->version == 1)
+			memcpy(&o_local, opts, offsetof(eid_pades_opts, certify));
+		else if (opts->version == EID_PADES_OPTS_VERSION)
+			o_local = *opts;
+		else
+			return eid_error__set(EID_EVERSION, "eid_pades_opts version %u is unknown", opts->version);
+		o_local.version = EID_PADES_OPTS_VERSION;
+	}
 	if ((rc = check_opts(o)) < 0)
 		return rc;
 	co.hash = o->hash;
@@ -678,6 +862,8 @@ EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer,
 				      in_path);
 	}
 	memset(&u, 0, sizeof(u));
+	if ((rc = check_permissions(doc, o)) < 0)
+		goto out;
 	p = calloc(1, sizeof(*p));
 	md = EVP_MD_CTX_new();
 	if (p == NULL || md == NULL) {

@@ -20,6 +20,8 @@
 #define PDF_MAX_STREAM (256u << 20)   /* decoded size of a stream the reader itself decodes (xref, object streams) */
 #define PDF_MAX_TOKEN (16u << 20)     /* a single string or name */
 #define PDF_MAX_PAGES_DEPTH 64        /* page tree depth */
+#define PDF_MAX_FIELDS_DEPTH 32       /* form field tree depth */
+#define PDF_MAX_FIELDS 10000          /* form fields visited in one walk */
 
 typedef enum pdf_type {
 	PDF_NULL = 0,
@@ -155,6 +157,23 @@ int pdf_doc_page_count(pdf_doc *doc, size_t *out);
 int pdf_doc_read(pdf_doc *doc, uint64_t offset, void *buf, size_t len);
 /* Decode a stream's data (FlateDecode with PNG predictors, or no filter) into @out, at most @max bytes. */
 int pdf_doc_stream_data(pdf_doc *doc, const pdf_obj *stream, size_t max, eid_buf *out);
+
+/*
+ * The form's fields, depth first: @cb gets each field's array entry @item (a
+ * reference or a dictionary), the field dictionary, and its type (/FT, or
+ * inherited; NULL if none).  It returns 0 to go on, anything else to stop
+ * the walk, which then returns that value.  Depth and count are bounded.
+ */
+typedef int (*pdf_field_cb)(pdf_doc *doc, pdf_obj *item, pdf_obj *field, const char *ft, void *ctx);
+int pdf_doc_fields(pdf_doc *doc, pdf_field_cb cb, void *ctx);
+/* The DocMDP permission (P, 1..3) of signature dictionary @sig: 0 if it is not a certification. */
+int pdf_sig_docmdp(pdf_doc *doc, const pdf_obj *sig);
+/*
+ * The certification the catalog names (/Perms /DocMDP): 1 with the signature
+ * dictionary's object number and its P (1..3), 0 when the document is not
+ * certified, or a negative error when /Perms is malformed.
+ */
+int pdf_doc_docmdp(pdf_doc *doc, uint32_t *sig_num, int *p);
 
 /* Parse one object from memory (for tests and the fuzzer): @p..@len. */
 int pdf_parse_object(const unsigned char *p, size_t len, pdf_obj **out, size_t *consumed);

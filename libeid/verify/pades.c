@@ -16,15 +16,17 @@
 #include "../pdf/pdf.h"
 #include "verify.h"
 
-#define FIELDS_MAX_DEPTH 32
-#define FIELDS_MAX 10000
 
 typedef struct walk {
 	pdf_doc *doc;
 	eid_report *r;
 	const eid_verify_opts *o;
-	size_t visited;
 	int rc;
+	uint32_t cert_num;         /* the certification's signature dictionary (catalog /Perms /DocMDP), or 0 */
+	int cert_p;                /* its permission */
+	size_t cert_first, cert_last; /* its report entries; cert_first SIZE_MAX: none */
+	uint64_t cert_end;         /* where its signed revision ends */
+	uint64_t approval_min_end; /* the earliest end of an approval signature's revision */
 } walk;
 
 /* D:YYYYMMDDHHmmSSOHH'mm' -> seconds since 1970, or -1. */
@@ -128,6 +130,7 @@ typedef struct changes {
 	eid_strlist violations;   /* changes that alter what was signed */
 	eid_strlist notes;        /* changes a later signer or form filler may make */
 	size_t extra;             /* violations not listed */
+	int p;                    /* the certification's DocMDP permission in force, 1..3; 0: none */
 } changes;
 
 static int obj_bytes(const pdf_obj *o, eid_buf *out)
@@ -175,9 +178,15 @@ static void note(changes *c, int violation, const char *fmt, ...)
 	char line[512];
 	va_list ap;
 
+	eid_strlist *l = violation ? &c->violations : &c->notes;
+	size_t i;
+
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], line) == 0)
+			return; /* seen from another place (an annotation is in /Annots and /Fields) */
 	if (violation && c->violations.n >= CHANGES_LISTED)
 		c->extra++;
 	else if (!violation && c->notes.n >= CHANGES_LISTED)
@@ -230,31 +239,128 @@ static int is_sig_widget(pdf_doc *doc, pdf_obj *ref)
 	return o != NULL && o->type == PDF_DICT && pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(o, "FT")), "Sig");
 }
 
-/* A page's /Annots: additions of signature widgets are what signing does; other additions are noted. */
+/* Is annotation @a shown: a box of some size, not hidden? */
+static int annot_shown(pdf_doc *doc, const pdf_obj *a)
+{
+	pdf_obj *rect = pdf_doc_resolve(doc, pdf_dict_get(a, "Rect")), *f = pdf_doc_resolve(doc, pdf_dict_get(a, "F"));
+	double v[4];
+	size_t i;
+
+	eid_error_clear();
+	if (f != NULL && f->type == PDF_INT && (f->u.i & (2 | 32)) != 0)
+		return 0; /* Hidden or NoView */
+	if (rect == NULL || rect->type != PDF_ARRAY || rect->u.arr.n != 4)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		pdf_obj *x = pdf_doc_resolve(doc, rect->u.arr.items[i]);
+
+		if (x == NULL || (x->type != PDF_INT && x->type != PDF_REAL))
+			return 0;
+		v[i] = x->type == PDF_INT ? (double)x->u.i : x->u.r;
+	}
+	return (v[2] - v[0] > 0.5 || v[0] - v[2] > 0.5) && (v[3] - v[1] > 0.5 || v[1] - v[3] > 0.5);
+}
+
+/* A signature widget whose value is a document timestamp (validation data, always allowed). */
+static int is_doc_timestamp(pdf_doc *doc, const pdf_obj *widget)
+{
+	pdf_obj *v = pdf_doc_resolve(doc, pdf_dict_get(widget, "V"));
+
+	if (v == NULL || v->type != PDF_DICT) {
+		eid_error_clear();
+		v = pdf_doc_resolve(doc, pdf_dict_get(widget, "Parent"));
+		v = v != NULL && v->type == PDF_DICT ? pdf_doc_resolve(doc, pdf_dict_get(v, "V")) : NULL;
+	}
+	eid_error_clear();
+	return v != NULL && v->type == PDF_DICT && pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(v, "SubFilter")), "ETSI.RFC3161");
+}
+
+/*
+ * An annotation a later revision added, judged against the certification:
+ * P=1 permits nothing, P=2 signing (a new visible signature field can draw
+ * over the certified content: the Sneaky Signature attack), P=3 annotations
+ * too (which can draw over it as well: the Evil Annotation attack, reported).
+ */
+static void judge_new_annot(pdf_doc *doc, pdf_obj *item, changes *c)
+{
+	pdf_obj *a = pdf_doc_resolve(doc, item), *sub;
+	char what[96];
+	int shown;
+
+	if (a == NULL || a->type != PDF_DICT) {
+		eid_error_clear();
+		return;
+	}
+	sub = pdf_doc_resolve(doc, pdf_dict_get(a, "Subtype"));
+	if (sub == NULL || sub->type != PDF_NAME) {
+		eid_error_clear();
+		return; /* not an annotation: a field without a widget */
+	}
+	shown = annot_shown(doc, a);
+	if (item->type == PDF_REF)
+		snprintf(what, sizeof(what), "(object %u)", item->u.ref.num);
+	else
+		snprintf(what, sizeof(what), "(inline)");
+	if (is_sig_widget(doc, item)) {
+		if (is_doc_timestamp(doc, a))
+			return;
+		if (c->p == 1)
+			note(c, 1, "a signature field %s was added: the certification permits no change", what);
+		else if (c->p == 2 && shown)
+			note(c, 1, "a visible signature field %s was added: the certification permits signing, but a new "
+				   "visible field can draw over the certified content (Sneaky Signature)", what);
+		else if (c->p == 3 && shown)
+			note(c, 0, "a visible signature field %s was added over the certified page", what);
+		return;
+	}
+	if (c->p == 1 || c->p == 2)
+		note(c, 1, "a %.32s annotation %s was added: the certification (P=%d) does not permit annotations",
+		     sub->u.name, what, c->p);
+	else if (c->p == 3)
+		note(c, 0, "a %.32s annotation %s was added%s", sub->u.name, what,
+		     shown ? ": permitted by the certification, but it draws over the certified content" : "");
+	else
+		note(c, 0, "a %.32s annotation %s was added%s", sub->u.name, what, shown ? " over the page" : "");
+}
+
+/* Entries of array @o missing from @n: an annotation removed, a field dropped. */
+static void judge_array(pdf_doc *doc, const pdf_obj *n, const pdf_obj *o, uint32_t num, changes *c)
+{
+	size_t i, j;
+
+	for (j = 0; o != NULL && o->type == PDF_ARRAY && j < o->u.arr.n; j++) {
+		int kept = 0;
+
+		for (i = 0; i < n->u.arr.n && !kept; i++)
+			kept = same_obj(n->u.arr.items[i], o->u.arr.items[j]);
+		if (!kept) {
+			note(c, c->p != 3, "array object %u (a page's annotations or the form's fields) lost entries", num);
+			break;
+		}
+	}
+	for (i = 0; i < n->u.arr.n; i++) {
+		int known = 0;
+
+		for (j = 0; o != NULL && o->type == PDF_ARRAY && j < o->u.arr.n && !known; j++)
+			known = same_obj(n->u.arr.items[i], o->u.arr.items[j]);
+		if (!known)
+			judge_new_annot(doc, n->u.arr.items[i], c);
+	}
+}
+
+/* A page's /Annots, wherever the array lives. */
 static void page_annots(pdf_doc *doc, pdf_doc *old, const pdf_obj *np, const pdf_obj *op, uint32_t num, changes *c)
 {
 	pdf_obj *na = pdf_doc_resolve(doc, pdf_dict_get(np, "Annots"));
 	pdf_obj *oa = pdf_doc_resolve(old, pdf_dict_get(op, "Annots"));
-	size_t i, j;
 
-	if (na == NULL || na->type != PDF_ARRAY)
+	eid_error_clear();
+	if (na == NULL || na->type != PDF_ARRAY) {
+		if (oa != NULL && oa->type == PDF_ARRAY && oa->u.arr.n > 0)
+			note(c, c->p != 3, "page object %u lost its annotations", num);
 		return;
-	for (i = 0; i < na->u.arr.n; i++) {
-		int known = 0;
-
-		for (j = 0; oa != NULL && oa->type == PDF_ARRAY && j < oa->u.arr.n && !known; j++)
-			known = same_obj(na->u.arr.items[i], oa->u.arr.items[j]);
-		if (!known && !is_sig_widget(doc, na->u.arr.items[i]))
-			note(c, 0, "an annotation was added to page object %u", num);
 	}
-	for (j = 0; oa != NULL && oa->type == PDF_ARRAY && j < oa->u.arr.n; j++) {
-		int kept = 0;
-
-		for (i = 0; i < na->u.arr.n && !kept; i++)
-			kept = same_obj(na->u.arr.items[i], oa->u.arr.items[j]);
-		if (!kept)
-			note(c, 1, "an annotation was removed from page object %u", num);
-	}
+	judge_array(doc, na, oa, num, c);
 }
 
 /* Compare one object that a later revision redefines with its signed version. */
@@ -289,19 +395,8 @@ static void judge_object(pdf_doc *doc, pdf_doc *old, uint32_t num, uint32_t root
 		return; /* saved again unchanged */
 	if (n->type != PDF_DICT || o->type != PDF_DICT) {
 		if (n->type == PDF_ARRAY && o->type == PDF_ARRAY) {
-			size_t i, j;
-
-			/* /Fields or /Annots arrays grow when a signature is added; nothing may go */
-			for (j = 0; j < o->u.arr.n; j++) {
-				int kept = 0;
-
-				for (i = 0; i < n->u.arr.n && !kept; i++)
-					kept = same_obj(n->u.arr.items[i], o->u.arr.items[j]);
-				if (!kept) {
-					note(c, 1, "array object %u lost entries", num);
-					return;
-				}
-			}
+			/* /Fields or /Annots arrays grow when a signature is added */
+			judge_array(doc, n, o, num, c);
 			return;
 		}
 		note(c, 1, "object %u was replaced", num);
@@ -324,10 +419,17 @@ static void judge_object(pdf_doc *doc, pdf_doc *old, uint32_t num, uint32_t root
 		dict_diff(o, n, field_ok, keys, sizeof(keys), &only_allowed);
 		if (!only_allowed)
 			note(c, 1, "form field %u was changed (%s)", num, keys);
+		else if (pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(n, "FT")), "Sig") && is_doc_timestamp(doc, n))
+			return;
 		else if (pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(n, "FT")), "Sig"))
-			note(c, 0, "an empty signature field (%u) was signed", num);
+			note(c, c->p == 1, "an empty signature field (%u) was signed%s", num,
+			     c->p == 1 ? ": the certification permits no change" : "");
 		else
-			note(c, 0, "form field %u was filled in (%s)", num, keys);
+			note(c, c->p == 1, "form field %u was filled in (%s)%s", num, keys,
+			     c->p == 1 ? ": the certification permits no change" : "");
+	} else if (pdf_dict_get(o, "Subtype") != NULL && pdf_dict_get(o, "Rect") != NULL) {
+		dict_diff(o, n, NULL, keys, sizeof(keys), &only_allowed);
+		note(c, c->p != 3, "annotation %u was changed (%s)", num, keys);
 	} else if (pdf_dict_get(o, "Fields") != NULL || pdf_dict_get(n, "SigFlags") != NULL) {
 		dict_diff(o, n, form_ok, keys, sizeof(keys), &only_allowed);
 		if (!only_allowed)
@@ -359,6 +461,17 @@ static void judge_changes(walk *w, uint64_t signed_end, size_t first)
 				      "the signed revision cannot be read back to compare: %s", eid_error_last()->message);
 		eid_error_clear();
 		return;
+	}
+	{
+		uint32_t cert;
+		pdf_obj *oldroot = pdf_dict_get(old->trailer, "Root");
+
+		if (pdf_doc_docmdp(old, &cert, &c.p) < 0) {
+			c.p = 1; /* a certification that cannot be read permits nothing */
+			eid_error_clear();
+		}
+		if (!same_obj(oldroot, rootref))
+			note(&c, 1, "the document's catalog (/Root) was replaced by another one");
 	}
 	for (num = 1; num < doc->xref_size; num++) {
 		const pdf_xref_entry *e = &doc->xref[num];
@@ -393,7 +506,7 @@ static void judge_changes(walk *w, uint64_t signed_end, size_t first)
 	pdf_doc_free(old);
 }
 
-static void check_signature(walk *w, pdf_obj *sig, const char *field)
+static void check_signature(walk *w, pdf_obj *sig, uint32_t sig_num, const char *field)
 {
 	pdf_doc *doc = w->doc;
 	pdf_obj *br = pdf_doc_resolve(doc, pdf_dict_get(sig, "ByteRange"));
@@ -402,7 +515,7 @@ static void check_signature(walk *w, pdf_obj *sig, const char *field)
 	uint64_t v[4], ranges[4], signed_end;
 	eid_cms_input in;
 	size_t first = w->r->n, i, later = 0;
-	int rc;
+	int rc, certifies;
 
 	if (pdf_name_is(sub, "ETSI.RFC3161")) {
 		EID_LOG_I("field '%s': a document timestamp (not validated yet)", field);
@@ -453,9 +566,24 @@ static void check_signature(walk *w, pdf_obj *sig, const char *field)
 	for (i = 0; i < doc->nrevs; i++)
 		if (doc->revs[i].end > signed_end)
 			later++;
+	certifies = sig_num != 0 && sig_num == w->cert_num;
+	if (certifies) {
+		w->cert_first = first;
+		w->cert_last = w->r->n;
+		w->cert_end = signed_end;
+	} else if (signed_end < w->approval_min_end) {
+		w->approval_min_end = signed_end;
+	}
 	for (i = first; i < w->r->n; i++) {
 		eid_sig_report *s = w->r->sigs[i];
 
+		eid_sig__set(&s->field, field);
+		if (certifies)
+			s->certification = w->cert_p;
+		else if (pdf_sig_docmdp(doc, sig) != 0)
+			eid_sig__warn(s, "the signature claims to certify the document, but the catalog names another "
+					 "or none: it is an approval signature");
+		eid_error_clear();
 		if (s->claimed_time < 0)
 			s->claimed_time = pdf_date_parse(pdf_doc_resolve(doc, pdf_dict_get(sig, "M")));
 		if (pdf_name_is(sub, "adbe.pkcs7.detached")) {
@@ -471,45 +599,45 @@ static void check_signature(walk *w, pdf_obj *sig, const char *field)
 		judge_changes(w, signed_end, first);
 }
 
-static void walk_fields(walk *w, pdf_obj *fields, const char *inherited_ft, int depth)
+static int on_field(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	walk *w = ctx;
+	pdf_obj *vref = pdf_dict_get(f, "V"), *v, *t;
+	char name[128] = "?";
+
+	(void)item;
+	if (ft == NULL || strcmp(ft, "Sig") != 0 || vref == NULL)
+		return 0;
+	v = pdf_doc_resolve(doc, vref);
+	eid_error_clear();
+	if (v == NULL || v->type != PDF_DICT)
+		return 0;
+	t = pdf_doc_resolve(doc, pdf_dict_get(f, "T"));
+	eid_error_clear();
+	if (t != NULL && t->type == PDF_STRING)
+		snprintf(name, sizeof(name), "%.*s", (int)(t->u.str.len < 100 ? t->u.str.len : 100), t->u.str.p);
+	check_signature(w, v, vref->type == PDF_REF ? vref->u.ref.num : 0, name);
+	return w->rc < 0 ? w->rc : 0;
+}
+
+/*
+ * A certification must be the document's first signature (ISO 32000-2,
+ * 12.8.2.2.1): one that came after an approval signature does not certify.
+ */
+static void check_certification_first(walk *w)
 {
 	size_t i;
 
-	fields = pdf_doc_resolve(w->doc, fields);
-	if (fields == NULL || fields->type != PDF_ARRAY)
+	if (w->cert_first == SIZE_MAX || w->approval_min_end >= w->cert_end)
 		return;
-	if (depth > FIELDS_MAX_DEPTH) {
-		w->rc = eid_error__set(EID_EFORMAT, "the form's field tree is deeper than %d", FIELDS_MAX_DEPTH);
-		return;
-	}
-	for (i = 0; i < fields->u.arr.n && w->rc == EID_OK; i++) {
-		pdf_obj *f = pdf_doc_resolve(w->doc, fields->u.arr.items[i]), *ft, *v, *t;
-		const char *type = inherited_ft;
-		char name[128] = "?";
-
-		if (++w->visited > FIELDS_MAX) {
-			w->rc = eid_error__set(EID_ETOOBIG, "more than %d form fields (or a loop in /Kids)", FIELDS_MAX);
-			return;
-		}
-		if (f == NULL || f->type != PDF_DICT)
-			continue;
-		ft = pdf_doc_resolve(w->doc, pdf_dict_get(f, "FT"));
-		if (ft != NULL && ft->type == PDF_NAME)
-			type = ft->u.name;
-		t = pdf_doc_resolve(w->doc, pdf_dict_get(f, "T"));
-		if (t != NULL && t->type == PDF_STRING)
-			snprintf(name, sizeof(name), "%.*s", (int)(t->u.str.len < 100 ? t->u.str.len : 100), t->u.str.p);
-		v = pdf_doc_resolve(w->doc, pdf_dict_get(f, "V"));
-		if (type != NULL && strcmp(type, "Sig") == 0 && v != NULL && v->type == PDF_DICT)
-			check_signature(w, v, name);
-		walk_fields(w, pdf_dict_get(f, "Kids"), type, depth + 1);
-	}
+	for (i = w->cert_first; i < w->cert_last; i++)
+		eid_sig__fail(w->r->sigs[i], EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,
+			      "a certification signature must be the document's first signature; this one follows another");
 }
 
 int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o)
 {
 	pdf_doc *doc = NULL;
-	pdf_obj *root, *form;
 	walk w;
 	int rc;
 
@@ -521,11 +649,15 @@ int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o)
 	w.doc = doc;
 	w.r = r;
 	w.o = o;
-	root = pdf_doc_root(doc);
-	form = root ? pdf_doc_resolve(doc, pdf_dict_get(root, "AcroForm")) : NULL;
-	if (form != NULL && form->type == PDF_DICT)
-		walk_fields(&w, pdf_dict_get(form, "Fields"), NULL, 0);
-	rc = w.rc;
+	w.cert_first = SIZE_MAX;
+	w.approval_min_end = UINT64_MAX;
+	if (pdf_doc_docmdp(doc, &w.cert_num, &w.cert_p) < 0) {
+		EID_LOG_W("'%s': the certification (/Perms /DocMDP) cannot be read: %s", path, eid_error_last()->message);
+		eid_error_clear();
+	}
+	rc = pdf_doc_fields(doc, on_field, &w);
+	if (rc == EID_OK)
+		check_certification_first(&w);
 	if (rc == EID_OK && r->n == 0)
 		rc = eid_error__set(EID_ENOTFOUND, "'%s' holds no signature", path);
 	if (rc == EID_OK && doc->recovered)

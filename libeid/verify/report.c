@@ -134,6 +134,7 @@ static void sig_free(eid_sig_report *s)
 	free(s->signer_serial);
 	free(s->hash);
 	free(s->algorithm);
+	free(s->field);
 	strlist_clear(&s->chain);
 	strlist_clear(&s->warnings);
 	strlist_clear(&s->errors);
@@ -185,6 +186,8 @@ EID_EXTERN const char *eid_sig_report_signer_serial(const eid_sig_report *s) { r
 EID_EXTERN const char *eid_sig_report_hash(const eid_sig_report *s) { return s ? s->hash : NULL; }
 EID_EXTERN const char *eid_sig_report_algorithm(const eid_sig_report *s) { return s ? s->algorithm : NULL; }
 EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *s) { return s ? s->claimed_time : -1; }
+EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *s) { return s ? s->field : NULL; }
+EID_EXTERN int eid_sig_report_certification(const eid_sig_report *s) { return s ? s->certification : 0; }
 EID_EXTERN size_t eid_sig_report_chain_count(const eid_sig_report *s) { return s ? s->chain.n : 0; }
 EID_EXTERN size_t eid_sig_report_warning_count(const eid_sig_report *s) { return s ? s->warnings.n : 0; }
 EID_EXTERN size_t eid_sig_report_error_count(const eid_sig_report *s) { return s ? s->errors.n : 0; }
@@ -202,6 +205,12 @@ EID_EXTERN const char *eid_sig_report_warning(const eid_sig_report *s, size_t i)
 EID_EXTERN const char *eid_sig_report_error(const eid_sig_report *s, size_t i)
 {
 	return s != NULL && i < s->errors.n ? s->errors.items[i] : NULL;
+}
+
+/* What a certification permits after it (ISO 32000-2, 12.8.2.2). */
+const char *eid_report__docmdp_words(int p)
+{
+	return p == 1 ? "no change" : p == 2 ? "form filling and signing" : "form filling, signing and annotations";
 }
 
 static void iso_time(int64_t t, char *buf, size_t size)
@@ -249,6 +258,11 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 				     eid_indication_name(s->indication), s->sub ? " / " : "", eid_subindication_name(s->sub),
 				     or_dash(s->signer_name), or_dash(s->signer_subject), or_dash(s->signer_issuer),
 				     or_dash(s->signer_serial), when, or_dash(s->algorithm), or_dash(s->hash), s->key_bits);
+		if (rc == EID_OK && s->field != NULL)
+			rc = eid_buf__printf(out, "  Field:         %s\n", s->field);
+		if (rc == EID_OK && s->certification > 0)
+			rc = eid_buf__printf(out, "  Certifies:     the document; permits after it %s (DocMDP P=%d)\n",
+					     eid_report__docmdp_words(s->certification), s->certification);
 		for (j = 0; j < s->chain.n && rc == EID_OK; j++)
 			rc = eid_buf__printf(out, "  %s %s\n", j == 0 ? "Chain:        " : "              ",
 					     s->chain.items[j]);
@@ -318,6 +332,10 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 		} else {
 			json_object_object_add(js, "claimedSigningTime", NULL);
 		}
+		if (s->field != NULL)
+			json_object_object_add(js, "field", jstr(s->field));
+		if (s->certification > 0)
+			json_object_object_add(js, "certification", json_object_new_int(s->certification));
 		json_object_object_add(js, "digestAlgorithm", jstr(s->hash));
 		json_object_object_add(js, "signatureAlgorithm", jstr(s->algorithm));
 		json_object_object_add(js, "keyBits", json_object_new_int((int)s->key_bits));

@@ -23,6 +23,8 @@ struct eid_sig_report {
 	char *algorithm;
 	unsigned int key_bits;
 	int64_t claimed_time;
+	char *field;               /* a PDF signature's field name */
+	int certification;         /* a PDF certification's DocMDP permission, 1..3; 0: none */
 	eid_strlist chain;
 	eid_strlist warnings;
 	eid_strlist errors;
@@ -43,6 +45,8 @@ int eid_sig__warn(eid_sig_report *s, const char *fmt, ...) EID_PRINTF(2, 3);
 /* Record a finding that decides the verdict; the first decisive finding wins. */
 int eid_sig__fail(eid_sig_report *s, eid_indication ind, eid_subindication sub, const char *fmt, ...)
 	EID_PRINTF(4, 5);
+/* What a PDF certification with DocMDP permission @p permits after it, in words. */
+const char *eid_report__docmdp_words(int p);
 int eid_strlist__add(eid_strlist *l, const char *s);
 
 #endif

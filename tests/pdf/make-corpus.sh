@@ -125,6 +125,7 @@ run qpdf --deterministic-id --linearize lo-writer.pdf linearized.pdf
 run python3 "$PDFGEN" incremental classic-1.3.pdf incremental.pdf
 run python3 "$PDFGEN" xrefstm-update objstm.pdf xref-stream-incremental.pdf
 run python3 "$PDFGEN" hybrid hybrid.pdf
+run python3 "$PDFGEN" sigfields sigfields.pdf
 run python3 "$PDFGEN" broken-xref classic-1.3.pdf broken-xref.pdf
 run pdftocairo -pdf lo-writer.pdf cairo.pdf
 run python3 "$PDFGEN" pin cairo.pdf
@@ -139,6 +140,7 @@ LABELS=(
     "incremental.pdf=pdfgen.py: classic-1.3.pdf + 2 classic incremental updates"
     "xref-stream-incremental.pdf=pdfgen.py: objstm.pdf + 1 xref-stream incremental update"
     "hybrid.pdf=pdfgen.py hybrid (classic table + /XRefStm)"
+    "sigfields.pdf=pdfgen.py sigfields (two empty signature fields)"
     "cairo.pdf=$CAIRO_PRODUCER (pdftocairo -pdf of lo-writer.pdf)"
     "broken-xref.pdf=pdfgen.py: classic-1.3.pdf with startxref +7"
 )

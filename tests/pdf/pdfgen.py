@@ -12,6 +12,7 @@ Subcommands:
   xrefstm-update IN OUT    IN + one incremental update written as an xref stream
   hybrid OUT               PDF 1.5 hybrid-reference file (table + /XRefStm)
   broken-xref IN OUT       IN with its last startxref value off by 7 bytes
+  sigfields OUT            classic, with a form of two empty signature fields
   big OUT MIB              classic PDF carrying an attachment of MIB MiB
   pin FILE                 fix dates, /ID and /DocChecksum in place (same length)
   manifest DIR LABELS...   print MANIFEST.txt lines; LABELS are name=producer
@@ -109,13 +110,14 @@ def page_content(page, total, extra=b""):
 FREE0 = (0, 0, 65535, b"f")
 
 
-def classic_objects(w, catalog_extra=b"", font=True):
+def classic_objects(w, catalog_extra=b"", font=True, page1_extra=b""):
     """Objects 1-7 of the classic test document (8 is the /Info, written by
     the caller)."""
     w.add(1, b"<< /Type /Catalog /Pages 2 0 R" + catalog_extra + b" >>")
     w.add(2, b"<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>")
     res = b"/Resources << /Font << /F1 7 0 R >> /ProcSet [/PDF /Text] >>"
-    w.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + res + b" /Contents 4 0 R >>")
+    w.add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + res + b" /Contents 4 0 R" + page1_extra
+          + b" >>")
     w.add(4, stream_obj(b"", page_content(1, 2)))
     w.add(5, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + res + b" /Contents 6 0 R >>")
     # Page 2 content is Flate-compressed (zlib level 9 is deterministic).
@@ -139,6 +141,21 @@ def cmd_classic(out):
     xref = w.xref_table([FREE0] + w.used(*range(1, 9)))
     ident = pdf_id(bytes(w.buf))
     w.trailer(b"/Size 9 /Root 1 0 R /Info 8 0 R /ID [<%s> <%s>]" % (ident.encode(), ident.encode()), xref)
+    write(out, w.buf)
+
+
+def cmd_sigfields(out):
+    """The classic document with a form of two empty signature fields on
+    page 1: "Buyer" (a visible box) and "Witness" (invisible)."""
+    w = Writer(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    classic_objects(w, b" /AcroForm 9 0 R", page1_extra=b" /Annots [10 0 R 11 0 R]")
+    w.add(8, info_dict("libeid test document with empty signature fields", FIXED_DATE))
+    w.add(9, b"<< /Fields [10 0 R 11 0 R] >>")
+    w.add(10, b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Buyer) /F 4 /Rect [300 80 520 150] /P 3 0 R >>")
+    w.add(11, b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Witness) /F 4 /Rect [0 0 0 0] /P 3 0 R >>")
+    xref = w.xref_table([FREE0] + w.used(*range(1, 12)))
+    ident = pdf_id(bytes(w.buf))
+    w.trailer(b"/Size 12 /Root 1 0 R /Info 8 0 R /ID [<%s> <%s>]" % (ident.encode(), ident.encode()), xref)
     write(out, w.buf)
 
 
@@ -473,6 +490,7 @@ def main(argv):
         "fodt": (cmd_fodt, 1), "classic": (cmd_classic, 1), "incremental": (cmd_incremental, 2),
         "xrefstm-update": (cmd_xrefstm_update, 2), "hybrid": (cmd_hybrid, 1),
         "broken-xref": (cmd_broken_xref, 2), "big": (cmd_big, 2), "pin": (cmd_pin, 1),
+        "sigfields": (cmd_sigfields, 1),
     }
     if len(argv) >= 2 and argv[1] == "manifest" and len(argv) >= 3:
         cmd_manifest(argv[2], argv[3:])
