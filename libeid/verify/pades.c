@@ -131,7 +131,63 @@ typedef struct changes {
 	eid_strlist notes;        /* changes a later signer or form filler may make */
 	size_t extra;             /* violations not listed */
 	int p;                    /* the certification's DocMDP permission in force, 1..3; 0: none */
+	uint32_t *ap;             /* the form fields' appearance streams, as signed */
+	size_t nap;
 } changes;
+
+#define AP_MAX 65536
+
+static void ap_add(changes *c, pdf_obj *ref)
+{
+	uint32_t *grown;
+
+	if (ref == NULL || ref->type != PDF_REF || c->nap >= AP_MAX)
+		return;
+	if ((c->nap & (c->nap - 1)) == 0) { /* grow at powers of two */
+		grown = realloc(c->ap, (c->nap ? 2 * c->nap : 8) * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		c->ap = grown;
+	}
+	c->ap[c->nap++] = ref->u.ref.num;
+}
+
+/* Collect a field's (or widget's) /AP /N, /R, /D streams, direct or by state. */
+static int collect_ap(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	static const char *const kinds[] = { "N", "R", "D" };
+	pdf_obj *ap = pdf_doc_resolve(doc, pdf_dict_get(f, "AP"));
+	size_t k, i;
+
+	(void)item;
+	(void)ft;
+	eid_error_clear();
+	for (k = 0; ap != NULL && ap->type == PDF_DICT && k < 3; k++) {
+		pdf_obj *v = pdf_dict_get(ap, kinds[k]), *states;
+
+		if (v == NULL)
+			continue;
+		if (v->type == PDF_REF && (states = pdf_doc_resolve(doc, v)) != NULL && states->type == PDF_DICT)
+			v = states; /* an indirect dictionary of states */
+		eid_error_clear();
+		if (v->type == PDF_DICT)
+			for (i = 0; i < v->u.dict.n; i++)
+				ap_add(ctx, v->u.dict.vals[i]);
+		else
+			ap_add(ctx, v);
+	}
+	return 0;
+}
+
+static int is_field_ap(const changes *c, uint32_t num)
+{
+	size_t i;
+
+	for (i = 0; i < c->nap; i++)
+		if (c->ap[i] == num)
+			return 1;
+	return 0;
+}
 
 static int obj_bytes(const pdf_obj *o, eid_buf *out)
 {
@@ -363,18 +419,58 @@ static void page_annots(pdf_doc *doc, pdf_doc *old, const pdf_obj *np, const pdf
 	judge_array(doc, na, oa, num, c);
 }
 
+/* A value a field held when it was signed: not absent, null or empty. */
+static int has_value(pdf_doc *doc, pdf_obj *v)
+{
+	v = pdf_doc_resolve(doc, v);
+	eid_error_clear();
+	return v != NULL && v->type != PDF_NULL && !(v->type == PDF_STRING && v->u.str.len == 0);
+}
+
+/*
+ * A form field saved again.  Filling in an empty field is what forms are
+ * for; changing a value the signer saw changes what was signed (the Shadow
+ * "replace" attack), unless a certification permits form filling.
+ */
+static void judge_field(pdf_doc *doc, pdf_doc *old, pdf_obj *n, pdf_obj *o, uint32_t num, changes *c)
+{
+	static const char *const field_ok[] = { "V", "AS", "AP", "MK", NULL };
+	static const char *const forbids = ": the certification permits no change";
+	int sig = pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(n, "FT")), "Sig"), only_allowed;
+	char keys[256];
+
+	eid_error_clear();
+	dict_diff(o, n, field_ok, keys, sizeof(keys), &only_allowed);
+	if (!only_allowed)
+		note(c, 1, "form field %u was changed (%s)", num, keys);
+	else if (has_value(old, pdf_dict_get(o, "V")) && sig)
+		note(c, 1, "signature field %u now holds another signature", num);
+	else if (has_value(old, pdf_dict_get(o, "V")) && !same_obj(pdf_dict_get(o, "V"), pdf_dict_get(n, "V")))
+		note(c, c->p < 2, "the value of form field %u, as signed, was changed%s", num,
+		     c->p == 1 ? forbids : c->p == 0 ? " (it shows something else than what was signed)" : "");
+	else if (sig && is_doc_timestamp(doc, n))
+		return;
+	else if (sig)
+		note(c, c->p == 1, "an empty signature field (%u) was signed%s", num, c->p == 1 ? forbids : "");
+	else if (same_obj(pdf_dict_get(o, "V"), pdf_dict_get(n, "V")))
+		note(c, c->p < 2, "the appearance of form field %u was changed (%s)%s", num, keys,
+		     c->p == 1 ? forbids : c->p == 0 ? " (it shows something else than what was signed)" : "");
+	else
+		note(c, c->p == 1, "form field %u was filled in (%s)%s", num, keys, c->p == 1 ? forbids : "");
+}
+
 /* Compare one object that a later revision redefines with its signed version. */
 static void judge_object(pdf_doc *doc, pdf_doc *old, uint32_t num, uint32_t root, changes *c)
 {
 	static const char *const catalog_ok[] = { "AcroForm", "DSS", NULL };
 	static const char *const form_ok[] = { "Fields", "SigFlags", "DR", "DA", "NeedAppearances", NULL };
-	static const char *const field_ok[] = { "V", "AS", "AP", "MK", NULL };
 	static const char *const page_ok[] = { "Annots", NULL };
 	pdf_obj *n = NULL, *o = NULL, *type;
 	char keys[256];
 	int only_allowed, rc;
 
 	if (pdf_doc_get(doc, num, &n) < 0) {
+		note(c, 1, "object %u, redefined after signing, cannot be read: %s", num, eid_error_last()->message);
 		eid_error_clear();
 		return;
 	}
@@ -387,7 +483,13 @@ static void judge_object(pdf_doc *doc, pdf_doc *old, uint32_t num, uint32_t root
 
 		if (pdf_name_is(pdf_dict_get(d, "Type"), "XRef") || pdf_name_is(pdf_dict_get(d, "Type"), "ObjStm"))
 			return;
-		if (n->type != o->type || !same_stream(doc, n, old, o))
+		if (n->type == o->type && same_stream(doc, n, old, o))
+			return;
+		if (is_field_ap(c, num))
+			note(c, c->p < 2, "the appearance of a form field (stream %u) was redrawn%s", num,
+			     c->p == 1 ? ": the certification permits no change"
+				       : c->p == 0 ? " (it shows something else than what was signed)" : "");
+		else
 			note(c, 1, "stream object %u (page content, font, image or the like) was replaced", num);
 		return;
 	}
@@ -416,17 +518,7 @@ static void judge_object(pdf_doc *doc, pdf_doc *old, uint32_t num, uint32_t root
 		note(c, 1, "signature dictionary %u was changed", num);
 	} else if (pdf_dict_get(o, "FT") != NULL || pdf_dict_get(o, "Parent") != NULL ||
 		   pdf_name_is(pdf_dict_get(o, "Subtype"), "Widget")) {
-		dict_diff(o, n, field_ok, keys, sizeof(keys), &only_allowed);
-		if (!only_allowed)
-			note(c, 1, "form field %u was changed (%s)", num, keys);
-		else if (pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(n, "FT")), "Sig") && is_doc_timestamp(doc, n))
-			return;
-		else if (pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(n, "FT")), "Sig"))
-			note(c, c->p == 1, "an empty signature field (%u) was signed%s", num,
-			     c->p == 1 ? ": the certification permits no change" : "");
-		else
-			note(c, c->p == 1, "form field %u was filled in (%s)%s", num, keys,
-			     c->p == 1 ? ": the certification permits no change" : "");
+		judge_field(doc, old, n, o, num, c);
 	} else if (pdf_dict_get(o, "Subtype") != NULL && pdf_dict_get(o, "Rect") != NULL) {
 		dict_diff(o, n, NULL, keys, sizeof(keys), &only_allowed);
 		note(c, c->p != 3, "annotation %u was changed (%s)", num, keys);
@@ -472,6 +564,8 @@ static void judge_changes(walk *w, uint64_t signed_end, size_t first)
 		}
 		if (!same_obj(oldroot, rootref))
 			note(&c, 1, "the document's catalog (/Root) was replaced by another one");
+		if (pdf_doc_fields(old, collect_ap, &c) < 0)
+			eid_error_clear();
 	}
 	for (num = 1; num < doc->xref_size; num++) {
 		const pdf_xref_entry *e = &doc->xref[num];
@@ -503,6 +597,7 @@ static void judge_changes(walk *w, uint64_t signed_end, size_t first)
 		free(c.notes.items[k]);
 	free(c.violations.items);
 	free(c.notes.items);
+	free(c.ap);
 	pdf_doc_free(old);
 }
 
