@@ -212,6 +212,109 @@ START_TEST(test_pades_sign__field_names_are_unique)
 }
 END_TEST
 
+START_TEST(test_pades_sign__certification_rules)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *c1 = unit_join(tmp, "c1.pdf"), *c2 = unit_join(tmp, "c2.pdf"), *x = unit_join(tmp, "x.pdf");
+	eid_verify_opts vo = EID_VERIFY_OPTS_INIT;
+	eid_report *r = NULL;
+	const eid_sig_report *sig;
+
+	o.certify = 4;
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, x, &o), EID_EINVAL);
+	o.certify = 2;
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, c2, &o), EID_OK);
+	/* one certification per document, and only as its first signature */
+	ck_assert_int_eq(eid_pades_sign(s, c2, x, &o), EID_EINVAL);
+	o.certify = 0;
+	o.rect[2] = 100;
+	o.rect[3] = 40;
+	ck_assert_int_eq(eid_pades_sign(s, c2, x, &o), EID_EINVAL); /* a new visible field on P=2 */
+	ck_assert_str_eq(eid_error_last()->message + strlen(eid_error_last()->message) - strlen("(--field NAME)"),
+			 "(--field NAME)");
+	o.certify = 1;
+	o.rect[2] = o.rect[3] = 0;
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, c1, &o), EID_OK);
+	o.certify = 0;
+	ck_assert_int_eq(eid_pades_sign(s, c1, x, &o), EID_EINVAL); /* nothing after P=1 */
+	ck_assert_int_eq(access(x, F_OK), -1);
+
+	vo.trust = root_trust();
+	ck_assert_int_eq(eid_verify_file(&r, c2, &vo), EID_OK);
+	sig = eid_report_signature(r, 0);
+	ck_assert_int_eq(eid_sig_report_certification(sig), 2);
+	ck_assert_str_eq(eid_sig_report_field(sig), "Signature1");
+	ck_assert_int_eq(eid_report_indication(r), EID_TOTAL_PASSED);
+	eid_report_free(r);
+	eid_trust_free((eid_trust *)vo.trust);
+	eid_signer_free(s);
+	free(c1);
+	free(c2);
+	free(x);
+}
+END_TEST
+
+START_TEST(test_pades_sign__version_1_options)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_opts o;
+	char *out = unit_join(tmp, "v1.pdf");
+	const char *level;
+	size_t n;
+
+	/* what a caller built against version 1 passes: fields after rect[] are not read */
+	memset(&o, 0xa5, sizeof(o));
+	o.version = 1;
+	o.hash = EID_HASH_DEFAULT;
+	o.scheme = EID_SIG_DEFAULT;
+	o.level = EID_LEVEL_DEFAULT;
+	o.signing_time = 0;
+	o.reason = o.location = o.contact_info = o.name = o.field_name = NULL;
+	o.flags = 0;
+	o.page = 0;
+	memset(o.rect, 0, sizeof(o.rect));
+	ck_assert_int_eq(eid_pades_sign(s, pdf_in, out, &o), EID_OK);
+	ck_assert_int_eq(verify(out, &n, &level), EID_TOTAL_PASSED);
+	eid_signer_free(s);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_pades_sign__existing_fields)
+{
+	eid_signer *s = p12_signer();
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	char *form = unit_join(unit_env("EID_TEST_PDF"), "sigfields.pdf");
+	char *a = unit_join(tmp, "a.pdf"), *b = unit_join(tmp, "b.pdf"), *x = unit_join(tmp, "x.pdf");
+	unsigned char *data;
+	size_t len, n;
+	const char *level;
+
+	o.field_name = "Buyer";
+	ck_assert_int_eq(eid_pades_sign(s, form, a, &o), EID_OK);
+	ck_assert_int_eq(eid_pades_sign(s, a, x, &o), EID_EINVAL); /* already signed */
+	o.field_name = "Witness";
+	ck_assert_int_eq(eid_pades_sign(s, a, b, &o), EID_OK);
+	ck_assert_int_eq(verify(b, &n, &level), EID_TOTAL_PASSED);
+	ck_assert_uint_eq(n, 2);
+	data = unit_read(b, &len);
+	/* the fields were filled, not added: no SignatureN */
+	ck_assert_ptr_null(memmem(data, len, "(Signature1)", 12));
+	free(data);
+	o.field_name = "Buyer";
+	o.rect[2] = 50;
+	o.rect[3] = 20;
+	ck_assert_int_eq(eid_pades_sign(s, form, x, &o), EID_EINVAL); /* the field has its own box */
+	ck_assert_int_eq(access(x, F_OK), -1);
+	eid_signer_free(s);
+	free(form);
+	free(a);
+	free(b);
+	free(x);
+}
+END_TEST
+
 START_TEST(test_pades_sign__legacy_subfilter)
 {
 	eid_signer *s = p12_signer();
@@ -295,6 +398,9 @@ static Suite *pades_suite(void)
 	tcase_add_test(tc, test_pades_sign__legacy_subfilter);
 	tcase_add_test(tc, test_pades_sign__visible);
 	tcase_add_test(tc, test_pades_prepare__bad_box_or_page);
+	tcase_add_test(tc, test_pades_sign__certification_rules);
+	tcase_add_test(tc, test_pades_sign__version_1_options);
+	tcase_add_test(tc, test_pades_sign__existing_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1131,6 +1131,105 @@ START_TEST(test_pdf_doc_stream_data__filters)
 }
 END_TEST
 
+/* A two-page document whose catalog is @catalog, with objects 7 (a field) and 8 (a signature). */
+static pdf_doc *form_doc(const char *dir, const char *catalog, const char *field, const char *sig)
+{
+	static const int nums[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+	pdfb p;
+	pdf_doc *doc;
+	char *path;
+
+	pb_init(&p);
+	pb_base_objects(&p, "[3 0 R 4 0 R]");
+	pb_obj(&p, 1, catalog); /* the xref names this later definition */
+	pb_obj(&p, 7, field);
+	pb_obj(&p, 8, sig);
+	pb_xref(&p, nums, 9, "<< /Size 9 /Root 1 0 R >>");
+	path = save(dir, "form.pdf", &p);
+	doc = open_ok(path);
+	free(path);
+	eid_buf_clear(&p.b);
+	return doc;
+}
+
+static int count_field(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	(void)doc;
+	(void)item;
+	(void)f;
+	if (ft != NULL && strcmp(ft, "Sig") == 0)
+		(*(int *)ctx)++;
+	return 0;
+}
+
+START_TEST(test_pdf_doc_docmdp__and_fields)
+{
+	static const struct {
+		const char *perms, *sig;
+		int rc, p;
+	} cases[] = {
+		{ "", "<< /Type /Sig >>", 0, 0 },
+		{ "/Perms << /DocMDP 8 0 R >>", "<< /Type /Sig >>", 1, 2 }, /* no /Reference: the default */
+		{ "/Perms << /DocMDP 8 0 R >>",
+		  "<< /Type /Sig /Reference [<< /TransformMethod /DocMDP /TransformParams << /P 1 >> >>] >>", 1, 1 },
+		{ "/Perms << /DocMDP 8 0 R >>",
+		  "<< /Type /Sig /Reference [<< /TransformMethod /FieldMDP >> << /TransformMethod /DocMDP "
+		  "/TransformParams << /P 3 /V /1.2 >> >>] >>", 1, 3 },
+		{ "/Perms << /DocMDP 8 0 R >>",
+		  "<< /Type /Sig /Reference [<< /TransformMethod /DocMDP /TransformParams << /P 7 >> >>] >>", EID_EFORMAT, 0 },
+		{ "/Perms << /DocMDP << /Type /Sig >> >>", "<< /Type /Sig >>", EID_EFORMAT, 0 },
+		{ "/Perms << /DocMDP 3 0 R >>", "<< /Type /Sig >>", 1, 2 },
+		{ "/Perms << /DocMDP 9 0 R >>", "<< /Type /Sig >>", EID_EFORMAT, 0 },
+	};
+	char *dir = unit_tmpdir(), cat[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pdf_doc *doc;
+		uint32_t num = 99;
+		int p = 99, rc, nsig = 0;
+
+		snprintf(cat, sizeof(cat), "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] >> %s >>",
+			 cases[i].perms);
+		doc = form_doc(dir, cat, "<< /FT /Sig /T (S) /Kids [<< /T (K) >>] >>", cases[i].sig);
+		rc = pdf_doc_docmdp(doc, &num, &p);
+		ck_assert_msg(rc == cases[i].rc, "case %zu: %d", i, rc);
+		if (rc == 1) {
+			ck_assert_int_eq(p, cases[i].p);
+			ck_assert_uint_ne(num, 0);
+		}
+		eid_error_clear();
+		/* the kid inherits /FT /Sig */
+		ck_assert_int_eq(pdf_doc_fields(doc, count_field, &nsig), 0);
+		ck_assert_int_eq(nsig, 2);
+		pdf_doc_free(doc);
+	}
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_pdf_doc_fields__loops_are_bounded)
+{
+	char *dir = unit_tmpdir();
+	pdf_doc *doc;
+	int n = 0;
+
+	/* a field that is its own kid, twice over: the walk ends with an error */
+	doc = form_doc(dir, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] >> >>",
+		       "<< /FT /Tx /T (L) /Kids [7 0 R 7 0 R] >>", "null");
+	ck_assert_int_lt(pdf_doc_fields(doc, count_field, &n), 0);
+	pdf_doc_free(doc);
+	/* no form, or /Fields of the wrong type: nothing to walk */
+	doc = form_doc(dir, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 7 0 R >> >>", "<< /FT /Sig >>",
+		       "null");
+	ck_assert_int_eq(pdf_doc_fields(doc, count_field, &n), 0);
+	pdf_doc_free(doc);
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *pdf_suite(void)
 {
 	Suite *s = suite_create("pdf");
@@ -1170,6 +1269,11 @@ static Suite *pdf_suite(void)
 
 	tc = tcase_create("pdf_doc_page_count");
 	tcase_add_test(tc, test_pdf_doc_page_count__loop);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pdf_doc_fields");
+	tcase_add_test(tc, test_pdf_doc_docmdp__and_fields);
+	tcase_add_test(tc, test_pdf_doc_fields__loops_are_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pdf_doc_stream_data");
