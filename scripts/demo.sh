@@ -58,6 +58,17 @@ if command -v pdfsig >/dev/null; then
 fi
 
 echo
+echo "== A certified form: certified for form filling and signing, then signed in its empty field Buyer"
+python3 "$top/tests/pdf/pdfgen.py" sigfields "$demo/form.pdf"
+"$sign" --pkcs12 "$demo/pki/citizen-rsa3072.p12" --pass pass:test --certify forms "$demo/form.pdf" -o "$out/form-certified.pdf"
+"$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN --field Buyer \
+	"$out/form-certified.pdf" -o "$out/form-signed.pdf"
+"$verify" "$out/form-signed.pdf" --trust "$demo/pki/root.crt" | grep -E '^Signature|Indication|Field|Certifies|Result'
+echo "-- someone then adds a text box over the certified page (an Evil Annotation):"
+python3 "$top/tests/pdf/attack.py" annot "$out/form-signed.pdf" "$demo/form-annotated.pdf" FreeText
+"$verify" "$demo/form-annotated.pdf" --trust "$demo/pki/root.crt" | grep -E '^Signature|Indication|Failure|Result' || true
+
+echo
 echo "== A tampered document is caught"
 cp "$sample" "$demo/tampered.txt"
 printf 'I also owe you 1000 EUR.\n' >> "$demo/tampered.txt"

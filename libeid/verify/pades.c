@@ -27,6 +27,12 @@ typedef struct walk {
 	size_t cert_first, cert_last; /* its report entries; cert_first SIZE_MAX: none */
 	uint64_t cert_end;         /* where its signed revision ends */
 	uint64_t approval_min_end; /* the earliest end of an approval signature's revision */
+	uint64_t last_end;         /* where the signature just checked ends its revision (UINT64_MAX: unknown) */
+	struct sig_group {         /* the report entries of each signature field, for ordering */
+		uint64_t end;
+		size_t first, n;
+	} *groups;
+	size_t ngroups;
 } walk;
 
 /* D:YYYYMMDDHHmmSSOHH'mm' -> seconds since 1970, or -1. */
@@ -658,6 +664,7 @@ static void check_signature(walk *w, pdf_obj *sig, uint32_t sig_num, const char 
 		return;
 	}
 	signed_end = v[2] + v[3];
+	w->last_end = signed_end;
 	for (i = 0; i < doc->nrevs; i++)
 		if (doc->revs[i].end > signed_end)
 			later++;
@@ -699,6 +706,7 @@ static int on_field(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, voi
 	walk *w = ctx;
 	pdf_obj *vref = pdf_dict_get(f, "V"), *v, *t;
 	char name[128] = "?";
+	size_t first;
 
 	(void)item;
 	if (ft == NULL || strcmp(ft, "Sig") != 0 || vref == NULL)
@@ -711,8 +719,48 @@ static int on_field(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, voi
 	eid_error_clear();
 	if (t != NULL && t->type == PDF_STRING)
 		snprintf(name, sizeof(name), "%.*s", (int)(t->u.str.len < 100 ? t->u.str.len : 100), t->u.str.p);
+	first = w->r->n;
+	w->last_end = UINT64_MAX;
 	check_signature(w, v, vref->type == PDF_REF ? vref->u.ref.num : 0, name);
+	if (w->rc == EID_OK && w->r->n > first) {
+		struct sig_group *grown = realloc(w->groups, (w->ngroups + 1) * sizeof(*grown));
+
+		if (grown == NULL)
+			return w->rc = eid_error__set(EID_ENOMEM, NULL);
+		w->groups = grown;
+		grown[w->ngroups].end = w->last_end;
+		grown[w->ngroups].first = first;
+		grown[w->ngroups++].n = w->r->n - first;
+	}
 	return w->rc < 0 ? w->rc : 0;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct sig_group *x = a, *y = b;
+
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Report the signatures in the order they were made (by the revision each signs). */
+static int order_by_revision(walk *w)
+{
+	eid_sig_report **sorted;
+	size_t g, k, at = 0;
+
+	if (w->ngroups < 2)
+		return EID_OK;
+	if ((sorted = malloc(w->r->n * sizeof(*sorted))) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	qsort(w->groups, w->ngroups, sizeof(*w->groups), cmp_group);
+	for (g = 0; g < w->ngroups; g++)
+		for (k = 0; k < w->groups[g].n; k++)
+			sorted[at++] = w->r->sigs[w->groups[g].first + k];
+	memcpy(w->r->sigs, sorted, at * sizeof(*sorted));
+	free(sorted);
+	return EID_OK;
 }
 
 /*
@@ -753,6 +801,9 @@ int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o)
 	rc = pdf_doc_fields(doc, on_field, &w);
 	if (rc == EID_OK)
 		check_certification_first(&w);
+	if (rc == EID_OK)
+		rc = order_by_revision(&w);
+	free(w.groups);
 	if (rc == EID_OK && r->n == 0)
 		rc = eid_error__set(EID_ENOTFOUND, "'%s' holds no signature", path);
 	if (rc == EID_OK && doc->recovered)
