@@ -1,8 +1,10 @@
 /*
  * libFuzzer harness for the PDF reader: any bytes as a PDF file (opened,
- * its root, pages, every object and stream data loaded) and as one object
- * for the parser and serializer.  Every input must end in a clean error or
- * success, never a crash, hang or leak.
+ * its root, pages, form fields, certification, every object and stream data
+ * loaded, then validated as a signed PDF: byte ranges, CMS, and the changes
+ * of later revisions) and as one object for the parser and serializer.
+ * Every input must end in a clean error or success, never a crash, hang or
+ * leak.
  */
 #include "config.h"
 
@@ -46,6 +48,15 @@ static void write_input(const unsigned char *data, size_t size)
 		abort();
 }
 
+static int count_field(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	(void)doc;
+	(void)ft;
+	if (item == NULL || f == NULL || f->type != PDF_DICT)
+		abort();
+	return ++*(size_t *)ctx > 100000 ? -1 : 0; /* the walk's own bound comes first */
+}
+
 static void exercise_doc(pdf_doc *doc)
 {
 	eid_buf buf = EID_BUF_INIT;
@@ -68,6 +79,16 @@ static void exercise_doc(pdf_doc *doc)
 	for (i = 0; i < doc->nrevs; i++)
 		if (doc->revs[i].end > doc->size)
 			abort();
+	{
+		size_t fields = 0;
+		uint32_t sig;
+		int p, rc = pdf_doc_docmdp(doc, &sig, &p);
+
+		if (rc == 1 && (p < 1 || p > 3 || sig == 0))
+			abort();
+		if (pdf_doc_fields(doc, count_field, &fields) == -1)
+			abort();
+	}
 	last = doc->xref_size < MAX_OBJECTS ? doc->xref_size : MAX_OBJECTS;
 	for (num = 0; num < last; num++) {
 		if (pdf_doc_get(doc, num, &o) != EID_OK)
@@ -118,8 +139,18 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	write_input(data, size);
 	if (pdf_doc_open(&doc, pdf_path) == EID_OK) {
+		eid_verify_opts o = EID_VERIFY_OPTS_INIT;
+		eid_report *r = NULL;
+
 		exercise_doc(doc);
 		pdf_doc_free(doc);
+		if (eid_verify_file(&r, pdf_path, &o) == EID_OK) {
+			if (eid_report_signature_count(r) == 0)
+				abort();
+			eid_report_free(r);
+		} else if (r != NULL) {
+			abort();
+		}
 	} else if (doc != NULL) {
 		abort(); /* *out must stay NULL on error */
 	}

@@ -32,10 +32,20 @@ openssl cms -sign -binary -cades -in "$doc" -signer "$pki/citizen-rsa2048.crt" -
 rm -f "$doc"
 cp "$pki"/*.der "$out/corpus-cert/" 2>/dev/null || true
 cp "$pki/root.crt" "$pki/chain.pem" "$out/corpus-cert/"
-# PDFs from several producers (made by tests/pdf/make-corpus.sh for the test run)
+# PDFs from several producers (made by tests/pdf/make-corpus.sh for the test run),
+# and signed ones: approval, certified, signed twice, changed after signing.
 for f in "$build"/tests/run/pdf/*.pdf; do
 	[ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 200000 ] && cp "$f" "$out/corpus-pdf/"
 done
+sign() { "$build/tools/eid-sign" --pkcs12 "$pki/citizen-p256.p12" --pass pass:test "$@" 2>/dev/null; }
+pdfs=$build/tests/run/pdf
+if [ -x "$build/tools/eid-sign" ] && [ -f "$pdfs/sigfields.pdf" ]; then
+	sign "$pdfs/classic-1.3.pdf" -o "$out/corpus-pdf/signed.pdf"
+	sign --certify forms "$pdfs/sigfields.pdf" -o "$out/corpus-pdf/certified.pdf"
+	sign --field Buyer "$out/corpus-pdf/certified.pdf" -o "$out/corpus-pdf/certified-2.pdf"
+	python3 "$top/tests/pdf/attack.py" annot "$out/corpus-pdf/signed.pdf" "$out/corpus-pdf/annotated.pdf" FreeText
+	python3 "$top/tests/pdf/attack.py" content "$out/corpus-pdf/signed.pdf" "$out/corpus-pdf/changed.pdf"
+fi
 
 status=0
 for h in fuzz_cms fuzz_cert fuzz_pdf; do
