@@ -42,6 +42,15 @@ expect_no_file() {
 	if [ -e "$1" ]; then not_ok "$2: $1 exists"; else ok "$2"; fi
 }
 
+# ink PDF PAGE X Y W H: the number of dark pixels in a box of a page, rendered at 72 dpi.
+ink() {
+	local H top
+	H=$(pdfinfo -f "$2" -l "$2" "$1" | sed -n "s/^Page *$2 size: *[0-9.]* x \([0-9.]*\).*/\1/p")
+	top=$(python3 -c "print(int($H - $4 - $6))")
+	pdftoppm -f "$2" -l "$2" -r 72 -x "$3" -y "$top" -W "$5" -H "$6" -gray "$1" > "$T/box.pgm"
+	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); h=d.split(b"\n",3); print(sum(1 for b in h[3] if b < 200))' "$T/box.pgm"
+}
+
 p11sign() { "$SIGN" --module "$MOD" --token libeid-test "$@"; }
 
 finish() {

@@ -161,12 +161,12 @@ static int show_line(encoding *e, const char *utf8, eid_buf *out)
 	return rc == EID_OK ? eid_buf__puts(out, ") Tj\n") : rc;
 }
 
-int eid_pdf__appearance(const char *const *lines, size_t nlines, double w, double h, eid_buf *content,
-			pdf_obj **font)
+int eid_pdf__appearance(const char *const *lines, size_t nlines, double w, double h, const double *image,
+			eid_buf *content, pdf_obj **font)
 {
 	encoding e;
 	pdf_obj *f = NULL, *enc = NULL, *diff = NULL;
-	double size, widest = 0, pad, lead, y;
+	double size, widest = 0, pad, lead, y, left;
 	size_t i;
 	int rc;
 
@@ -177,19 +177,26 @@ int eid_pdf__appearance(const char *const *lines, size_t nlines, double w, doubl
 	for (i = 0; i < nlines; i++)
 		if (line_width(lines[i]) > widest)
 			widest = line_width(lines[i]);
-	/* The largest size that fits, within 4..12 points; the box clips what still overflows. */
+	/* The text starts right of the picture, if any. */
 	pad = w > 40 && h > 20 ? 4 : 1;
+	left = image != NULL ? image[0] + image[2] : 0;
+	/* The largest size that fits, within 4..12 points; the box clips what still overflows. */
 	size = (h - 2 * pad) / ((double)nlines * 1.2);
-	if (widest > 0 && (w - 2 * pad) / widest < size)
-		size = (w - 2 * pad) / widest;
+	if (widest > 0 && (w - left - 2 * pad) / widest < size)
+		size = (w - left - 2 * pad) / widest;
 	size = size > 12 ? 12 : size < 4 ? 4 : size;
 	lead = size * 1.2;
 	y = h - pad - size;
 	content->len = 0;
 	rc = eid_buf__printf(content,
-			     "q\n0.94 0.96 1 rg 0 0 %.2f %.2f re f\n0.1 0.2 0.55 RG 1 w 0.5 0.5 %.2f %.2f re S\nQ\n"
-			     "q\n1 1 %.2f %.2f re W n\nBT\n/F1 %.2f Tf\n0.05 0.1 0.3 rg\n%.2f %.2f Td\n",
-			     w, h, w - 1, h - 1, w - 2, h - 2, size, pad + 1, y);
+			     "q\n0.94 0.96 1 rg 0 0 %.2f %.2f re f\n0.1 0.2 0.55 RG 1 w 0.5 0.5 %.2f %.2f re S\nQ\n",
+			     w, h, w - 1, h - 1);
+	if (rc == EID_OK && image != NULL)
+		rc = eid_buf__printf(content, "q\n%.2f 0 0 %.2f %.2f %.2f cm\n/Im1 Do\nQ\n", image[2], image[3], image[0],
+				     image[1]);
+	if (rc == EID_OK)
+		rc = eid_buf__printf(content, "q\n1 1 %.2f %.2f re W n\nBT\n/F1 %.2f Tf\n0.05 0.1 0.3 rg\n%.2f %.2f Td\n",
+				     w - 2, h - 2, size, left + pad + 1, y);
 	for (i = 0; i < nlines && rc == EID_OK; i++) {
 		if (i > 0)
 			rc = eid_buf__printf(content, "0 %.2f Td\n", -lead);

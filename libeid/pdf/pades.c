@@ -23,6 +23,7 @@
 
 #include "eid/pades.h"
 #include "appearance.h"
+#include "image.h"
 #include "pdf.h"
 #include "../cms/cms.h"
 
@@ -461,8 +462,58 @@ static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
 }
 
 /* The visible signature's appearance stream and its font. */
+/* An image XObject (and its soft mask, object @num + 1, when the picture has transparency). */
+static int write_image(update *u, const pdf_image *img, uint32_t num)
+{
+	int rc = upd_begin(u, num, 0);
+
+	if (rc == EID_OK)
+		rc = eid_buf__printf(&u->body,
+				     "<< /Type /XObject /Subtype /Image /Width %u /Height %u /ColorSpace /%s "
+				     "/BitsPerComponent %d /Filter /%s%s",
+				     img->width, img->height, img->color_space, img->bpc, img->filter,
+				     img->invert_cmyk ? " /Decode [1 0 1 0 1 0 1 0]" : "");
+	if (rc == EID_OK && img->alpha.len > 0)
+		rc = eid_buf__printf(&u->body, " /SMask %u 0 R", num + 1);
+	if (rc == EID_OK)
+		rc = eid_buf__printf(&u->body, " /Length %zu >>\nstream\n", img->data.len);
+	if (rc == EID_OK)
+		rc = eid_buf__append(&u->body, img->data.data, img->data.len);
+	if (rc == EID_OK)
+		rc = eid_buf__puts(&u->body, "\nendstream\nendobj\n");
+	if (rc < 0 || img->alpha.len == 0)
+		return rc;
+	rc = upd_begin(u, num + 1, 0);
+	if (rc == EID_OK)
+		rc = eid_buf__printf(&u->body,
+				     "<< /Type /XObject /Subtype /Image /Width %u /Height %u /ColorSpace /DeviceGray "
+				     "/BitsPerComponent 8 /Filter /FlateDecode /Length %zu >>\nstream\n",
+				     img->width, img->height, img->alpha.len);
+	if (rc == EID_OK)
+		rc = eid_buf__append(&u->body, img->alpha.data, img->alpha.len);
+	if (rc == EID_OK)
+		rc = eid_buf__puts(&u->body, "\nendstream\nendobj\n");
+	return rc;
+}
+
+/* Where the picture goes in a @w x @h box: on the left, its aspect kept, at most 45% of the width. */
+static void image_box(const pdf_image *img, double w, double h, double box[4])
+{
+	double pad = w > 40 && h > 20 ? 4 : 1, bw, bh = h - 2 * pad;
+
+	bw = bh * img->width / img->height;
+	if (bw > 0.45 * w) {
+		bw = 0.45 * w;
+		bh = bw * img->height / img->width;
+	}
+	box[0] = pad;
+	box[1] = (h - bh) / 2;
+	box[2] = bw;
+	box[3] = bh;
+}
+
 static int write_appearance(update *u, const eid_pades_opts *o, const char *signer_name, double w, double h,
-			    uint32_t ap_num, uint32_t font_num)
+			    uint32_t ap_num, uint32_t font_num, const pdf_image *img, uint32_t img_num)
 {
 	const char *lines[6];
 	char date[64], reason[512], location[512];
@@ -470,9 +521,13 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 	struct tm tm;
 	eid_buf content = EID_BUF_INIT;
 	pdf_obj *font = NULL;
+	double box[4];
+	char xobj[48] = "";
 	size_t n = 0;
 	int rc;
 
+	if (img != NULL)
+		snprintf(xobj, sizeof(xobj), "/XObject << /Im1 %u 0 R >> ", img_num);
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "Date: %Y-%m-%d %H:%M:%S UTC", &tm);
 	lines[n++] = "Digitally signed by";
@@ -486,7 +541,11 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 		snprintf(location, sizeof(location), "Location: %s", o->location);
 		lines[n++] = location;
 	}
-	rc = eid_pdf__appearance(lines, n, w, h, &content, &font);
+	if (img != NULL)
+		image_box(img, w, h, box);
+	rc = eid_pdf__appearance(lines, n, w, h, img != NULL ? box : NULL, &content, &font);
+	if (rc == EID_OK && img != NULL)
+		rc = write_image(u, img, img_num);
 	if (rc == EID_OK)
 		rc = upd_object(u, font_num, 0, font);
 	if (rc == EID_OK)
@@ -494,8 +553,8 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 	if (rc == EID_OK)
 		rc = eid_buf__printf(&u->body,
 				     "<< /Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources << /Font << /F1 %u 0 R >> "
-				     "/ProcSet [/PDF /Text] >> /Length %zu >>\nstream\n",
-				     w, h, font_num, content.len);
+				     "%s/ProcSet [/PDF /Text%s] >> /Length %zu >>\nstream\n",
+				     w, h, font_num, xobj, img != NULL ? " /ImageB /ImageC" : "", content.len);
 	if (rc == EID_OK)
 		rc = eid_buf__append(&u->body, content.data, content.len);
 	if (rc == EID_OK)
@@ -698,16 +757,19 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 {
 	pdf_obj *root = pdf_doc_root(doc), *root_copy = NULL, *page = NULL, *widget = NULL, *v;
 	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
-	uint32_t size = doc->xref_size, sig_num, widget_num = 0, ap_num = 0, font_num = 0;
+	uint32_t size = doc->xref_size, sig_num, widget_num = 0, ap_num = 0, font_num = 0, img_num = 0;
 	pdf_ref page_ref = { 0, 0 };
+	pdf_image img;
 	target t;
-	int rc, root_dirty = 0, visible;
+	int rc, root_dirty = 0, visible, have_img = 0;
 
 	if (root == NULL || rootref == NULL || rootref->type != PDF_REF)
 		return eid_error__set(EID_EFORMAT, "the catalog (/Root) is missing or not an indirect object");
 	if ((rc = find_target(doc, o, &t)) < 0)
 		return rc;
 	visible = t.box[2] > 0 && t.box[3] > 0;
+	if (o->image != NULL && !visible)
+		return eid_error__set(EID_EINVAL, "a picture is drawn in a visible signature's box, and this one has none");
 	if (t.field == NULL && (rc = pdf_doc_page_ref(doc, o->page > 0 ? o->page - 1 : 0, &page_ref)) < 0)
 		return eid_error__wrap("page %u", o->page > 0 ? o->page : 1);
 	if (t.field == NULL && page_ref.num == rootref->u.ref.num)
@@ -726,10 +788,19 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		ap_num = size++;
 		font_num = size++;
 	}
+	if (o->image != NULL) {
+		if ((rc = pdf_image_load(&img, o->image)) < 0)
+			return rc;
+		have_img = 1;
+		img_num = size++;
+		if (img.alpha.len > 0)
+			size++;
+	}
 
 	if ((root_copy = pdf_obj_clone(root)) == NULL)
-		return EID_ENOMEM;
-	rc = update_form(doc, u, root_copy, widget_num, &size, visible, &root_dirty);
+		rc = EID_ENOMEM;
+	if (rc == EID_OK)
+		rc = update_form(doc, u, root_copy, widget_num, &size, visible, &root_dirty);
 	if (rc == EID_OK && o->certify > 0) {
 		rc = set_docmdp(doc, root_copy, sig_num);
 		root_dirty = 1;
@@ -762,7 +833,8 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		rc = ap ? pdf_dict_set(ap, "N", pdf_ref_new(ap_num, 0)) : EID_ENOMEM;
 		rc = rc == EID_OK ? pdf_dict_set(widget, "AP", ap) : (pdf_obj_free(ap), rc);
 		if (rc == EID_OK)
-			rc = write_appearance(u, o, signer_name, t.box[2], t.box[3], ap_num, font_num);
+			rc = write_appearance(u, o, signer_name, t.box[2], t.box[3], ap_num, font_num,
+					      have_img ? &img : NULL, img_num);
 	}
 	if (rc == EID_OK)
 		rc = t.field != NULL ? upd_object(u, t.field_ref.num, t.field_ref.gen, widget)
@@ -771,6 +843,8 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 	if (rc == EID_OK) rc = write_xref(doc, u, &size);
 	pdf_obj_free(widget);
 	pdf_obj_free(root_copy);
+	if (have_img)
+		pdf_image_clear(&img);
 	return rc;
 }
 

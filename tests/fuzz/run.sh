@@ -47,8 +47,36 @@ if [ -x "$build/tools/eid-sign" ] && [ -f "$pdfs/sigfields.pdf" ]; then
 	python3 "$top/tests/pdf/attack.py" content "$out/corpus-pdf/signed.pdf" "$out/corpus-pdf/changed.pdf"
 fi
 
+# Seed images: PNGs of every colour type and bit depth, and JPEGs (baseline,
+# progressive, Adobe CMYK) rendered from the test PDFs.
+mkdir -p "$out/corpus-image"
+python3 - "$out/corpus-image" <<'EOF'
+import os, random, struct, sys, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+rnd = random.Random(1)
+for ctype, depth in ((0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (2, 8), (2, 16), (3, 1), (3, 4), (3, 8),
+                     (4, 8), (4, 16), (6, 8), (6, 16)):
+    w, h, ch = 7, 5, {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype]
+    extra = {0: chunk(b"tRNS", b"\0\1"), 2: chunk(b"tRNS", b"\0\1\0\2\0\3")}.get(ctype, b"")
+    if ctype == 3:
+        extra = chunk(b"PLTE", bytes(rnd.randrange(256) for _ in range(3 << depth))) + chunk(b"tRNS", b"\0\x80")
+    n = (w * ch * depth + 7) // 8
+    z = zlib.compress(b"".join(bytes([y % 5]) + bytes(rnd.randrange(256) for _ in range(n)) for y in range(h)))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0)) + extra +
+           chunk(b"IDAT", z[:len(z) // 2]) + chunk(b"IDAT", z[len(z) // 2:]) + chunk(b"IEND", b""))
+    open(os.path.join(sys.argv[1], "c%d-d%d.png" % (ctype, depth)), "wb").write(png)
+EOF
+for f in "$build"/tests/run/pdf/*.pdf; do
+	[ -f "$f" ] || continue
+	b=$out/corpus-image/$(basename "$f" .pdf)
+	pdftoppm -q -f 1 -l 1 -scale-to 16 -singlefile -jpeg "$f" "$b" || true
+	pdftoppm -q -f 1 -l 1 -scale-to 16 -singlefile -jpeg -jpegopt progressive=y "$f" "$b-prog" || true
+	pdftoppm -q -f 1 -l 1 -scale-to 16 -singlefile -jpegcmyk "$f" "$b-cmyk" || true
+done
+
 status=0
-for h in fuzz_cms fuzz_cert fuzz_pdf; do
+for h in fuzz_cms fuzz_cert fuzz_pdf fuzz_image; do
 	echo "== $h: building"
 	# shellcheck disable=SC2086
 	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs

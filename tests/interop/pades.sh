@@ -75,13 +75,6 @@ fi
 
 # Visible signatures: the box is drawn (rendered with pdftoppm), on a chosen page,
 # with a non-ASCII name and reason, twice on one document, on several producers.
-ink() { # PDF PAGE X Y W H -> number of non-white pixels in the box, rendered at 72 dpi
-	local H top
-	H=$(pdfinfo -f "$2" -l "$2" "$1" | sed -n "s/^Page *$2 size: *[0-9.]* x \([0-9.]*\).*/\1/p")
-	top=$(python3 -c "print(int($H - $4 - $6))")
-	pdftoppm -f "$2" -l "$2" -r 72 -x "$3" -y "$top" -W "$5" -H "$6" -gray "$1" > "$T/box.pgm"
-	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); h=d.split(b"\n",3); print(sum(1 for b in h[3] if b < 200))' "$T/box.pgm"
-}
 for name in lo-writer classic-1.3 objstm form; do
 	# form.pdf sets /NeedAppearances: poppler redraws every field and leaves signature boxes empty
 	drawn=1; [ $name = form ] && drawn=0
@@ -101,6 +94,44 @@ for name in lo-writer classic-1.3 objstm form; do
 	after=$(ink "$T/$name-vis2.pdf" 1 40 40 180 50)
 	[ $drawn = 0 ] || [ "$after" -gt 300 ] && ok "$name: the second box is drawn" || not_ok "$name: second box not drawn ($after)"
 done
+# A picture in the box: a JPEG (passed through) and a PNG with transparency (soft mask).
+pdftoppm -r 30 -f 1 -l 1 -singlefile -jpeg "$CORPUS/lo-writer.pdf" "$T/pic"
+python3 "$EID_TEST_SRCDIR/tests/pdf/pdfgen.py" png "$T/pen.png"
+# picture PDF: pixels on the left of the page-2 box that neither the box (light blue,
+# dark blue text) nor the page has: white paper of the JPEG, strong blue of the pen.
+picture() {
+	pdftoppm -f 2 -l 2 -r 72 -x 304 -y $((842 - 146)) -W 90 -H 62 "$1" > "$T/box.ppm"
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read().split(b"\n", 3)[3]
+px = [d[i:i + 3] for i in range(0, len(d) - 2, 3)]
+print(sum(1 for r, g, b in px if b - r > 90 or (r > 250 and g > 250)))' "$T/box.ppm"
+}
+plain=$(picture "$T/lo-writer-vis.pdf")
+for img in pic.jpg pen.png; do
+	expect_status 0 "$img in a visible signature" p11sign --key-id 01 --pin pass:$PIN --image "$T/$img" \
+		--visible page=2,x=300,y=80,w=220,h=70 "$CORPUS/lo-writer.pdf" -o "$T/img-$img.pdf"
+	expect_status 0 "$img: qpdf --check" qpdf --check "$T/img-$img.pdf"
+	if pdfsig_ok "$T/img-$img.pdf" 1; then ok "$img: pdfsig accepts it"; else not_ok "$img: pdfsig"; fi
+	expect_status 0 "$img: eid-verify" "$VERIFY" "$T/img-$img.pdf" --trust "$PKI/root.crt"
+	pic=$(picture "$T/img-$img.pdf")
+	[ "$pic" -gt $((plain + 150)) ] && ok "$img: the picture is drawn on the left of the box ($plain -> $pic pixels)" \
+		|| not_ok "$img: no picture ($plain -> $pic)"
+done
+qpdf --qdf --object-streams=disable "$T/img-pen.png.pdf" "$T/qdf.pdf" 2>/dev/null || true
+expect_grep '/SMask [0-9]+ 0 R' "$T/qdf.pdf" "the PNG's transparency is a soft mask"
+qpdf --qdf --object-streams=disable "$T/img-pic.jpg.pdf" "$T/qdf.pdf" 2>/dev/null || true
+expect_grep '/DCTDecode' "$T/qdf.pdf" "the JPEG is passed through"
+printf 'not an image' > "$T/bad.png"
+expect_status 3 "a file that is not a picture" p11sign --key-id 01 --pin pass:$PIN --image "$T/bad.png" \
+	--visible page=1,x=300,y=80,w=220,h=70 "$CORPUS/lo-writer.pdf" -o "$T/x.pdf"
+head -c 300 "$T/pen.png" > "$T/cut.png"
+expect_status 3 "a truncated PNG" p11sign --key-id 01 --pin pass:$PIN --image "$T/cut.png" \
+	--visible page=1,x=300,y=80,w=220,h=70 "$CORPUS/lo-writer.pdf" -o "$T/x.pdf"
+expect_grep 'PNG' "$T/err" "the PNG's problem is named"
+expect_status 3 "--image without --visible" p11sign --key-id 01 --pin pass:$PIN --image "$T/pen.png" \
+	"$CORPUS/lo-writer.pdf" -o "$T/x.pdf"
+expect_no_file "$T/x.pdf" "no output for a bad picture"
 qpdf --qdf --object-streams=disable "$T/lo-writer-vis.pdf" "$T/qdf.pdf" 2>/dev/null || true
 expect_grep '/Lslash' "$T/qdf.pdf" "the font encoding names the glyph Lslash"
 expect_grep 'Helvetica' "$T/qdf.pdf" "a standard font, nothing embedded"

@@ -13,6 +13,7 @@ Subcommands:
   hybrid OUT               PDF 1.5 hybrid-reference file (table + /XRefStm)
   broken-xref IN OUT       IN with its last startxref value off by 7 bytes
   sigfields OUT            classic, with a form of two empty signature fields
+  png OUT                  a PNG with transparency (a pen stroke), for visible signatures
   big OUT MIB              classic PDF carrying an attachment of MIB MiB
   pin FILE                 fix dates, /ID and /DocChecksum in place (same length)
   manifest DIR LABELS...   print MANIFEST.txt lines; LABELS are name=producer
@@ -157,6 +158,25 @@ def cmd_sigfields(out):
     ident = pdf_id(bytes(w.buf))
     w.trailer(b"/Size 12 /Root 1 0 R /Info 8 0 R /ID [<%s> <%s>]" % (ident.encode(), ident.encode()), xref)
     write(out, w.buf)
+
+
+def cmd_png(out):
+    """A 240 x 96 RGBA PNG: a blue pen stroke on a transparent background,
+    like a scanned handwritten signature."""
+    import math
+    import struct
+    w, h = 240, 96
+    rows = bytearray()
+    for y in range(h):
+        rows.append(0)  # filter: none
+        for x in range(w):
+            ink = abs((y - h // 2) - 30 * math.sin(x / 19.0)) < 4
+            rows += bytes((16, 40, 150, 255 if ink else 0))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    write(out, b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+          + chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + chunk(b"IEND", b""))
 
 
 def last_startxref(data):
@@ -490,7 +510,7 @@ def main(argv):
         "fodt": (cmd_fodt, 1), "classic": (cmd_classic, 1), "incremental": (cmd_incremental, 2),
         "xrefstm-update": (cmd_xrefstm_update, 2), "hybrid": (cmd_hybrid, 1),
         "broken-xref": (cmd_broken_xref, 2), "big": (cmd_big, 2), "pin": (cmd_pin, 1),
-        "sigfields": (cmd_sigfields, 1),
+        "sigfields": (cmd_sigfields, 1), "png": (cmd_png, 1),
     }
     if len(argv) >= 2 and argv[1] == "manifest" and len(argv) >= 3:
         cmd_manifest(argv[2], argv[3:])
