@@ -35,6 +35,9 @@ typedef struct sign_args {
 	const char *image;
 	const char *certify;
 	int legacy;
+	const char *packaging;
+	const char *role;
+	int policy_implied;
 } sign_args;
 
 static void usage(FILE *f)
@@ -45,8 +48,8 @@ static void usage(FILE *f)
 		"Sign files with a key on a PKCS#11 token or card, or in a PKCS#12 file.\n"
 		"\n"
 		"  -o, --output FILE        the signature to write (written atomically)\n"
-		"  -f, --format FMT         cades or pades (xades, asice, asics: not yet built);\n"
-		"                           default: pades for a .pdf input\n"
+		"  -f, --format FMT         cades, pades or xades (asice, asics: not yet built);\n"
+		"                           default: pades for a .pdf input, xades for .xml\n"
 		"  -l, --level LEVEL        B-B (B-T, B-LT, B-LTA: not yet built)\n"
 		"      --hash ALG           sha256 (default), sha384 or sha512\n"
 		"      --pss                RSA-PSS instead of PKCS#1 v1.5 for RSA keys\n"
@@ -63,6 +66,13 @@ static void usage(FILE *f)
 		"      --certify PERM       a certification signature (the first one) that permits\n"
 		"                           after it: none, forms (filling in and signing) or\n"
 		"                           annotations (forms, signing and comments); 1, 2, 3\n"
+		"XML (XAdES):\n"
+		"      --packaging P        enveloped (the XML input holds its signature; the\n"
+		"                           default for one .xml input), enveloping (the data\n"
+		"                           inside the signature) or detached (the signature\n"
+		"                           names the inputs by file name; several inputs)\n"
+		"      --role TEXT          SignerRoleV2 ClaimedRole\n"
+		"      --policy-implied     SignaturePolicyIdentifier/SignaturePolicyImplied\n"
 		"Key on a PKCS#11 token:\n"
 		"      --module P11LIB      the PKCS#11 module (default: $EID_PKCS11_MODULE,\n"
 		"                           p11-kit's proxy, OpenSC)\n"
@@ -233,6 +243,40 @@ static int parse_visible(const char *spec, eid_pades_opts *po)
 	return rc;
 }
 
+/* --packaging, or the default: enveloped for one .xml input, detached otherwise. */
+static int parse_packaging(const sign_args *a, int n, char **inputs, eid_xades_packaging *out)
+{
+	const char *dot = strrchr(inputs[0], '.');
+
+	if (a->packaging == NULL)
+		*out = n == 1 && dot != NULL && strcasecmp(dot, ".xml") == 0 ? EID_XADES_ENVELOPED : EID_XADES_DETACHED;
+	else if (strcmp(a->packaging, "enveloped") == 0)
+		*out = EID_XADES_ENVELOPED;
+	else if (strcmp(a->packaging, "enveloping") == 0)
+		*out = EID_XADES_ENVELOPING;
+	else if (strcmp(a->packaging, "detached") == 0)
+		*out = EID_XADES_DETACHED;
+	else {
+		cli_err("--packaging takes enveloped, enveloping or detached, not '%s'", a->packaging);
+		return -1;
+	}
+	return 0;
+}
+
+static int sign_xades(eid_signer *signer, int n, char **inputs, const eid_xades_opts *xo, eid_buf *out)
+{
+	eid_xades_data *data = calloc((size_t)n, sizeof(*data));
+	int i, rc;
+
+	if (data == NULL)
+		return eid_error_last()->code;
+	for (i = 0; i < n; i++)
+		data[i].path = inputs[i];
+	rc = eid_xades_sign(signer, data, (size_t)n, xo, out);
+	free(data);
+	return rc;
+}
+
 static const char *guess_format(int n_inputs, char **inputs)
 {
 	const char *dot;
@@ -273,6 +317,9 @@ int main(int argc, char **argv)
 		{ "legacy-subfilter", no_argument, NULL, 'G' },
 		{ "image", required_argument, NULL, 'i' },
 		{ "certify", required_argument, NULL, 'M' },
+		{ "packaging", required_argument, NULL, 'K' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "policy-implied", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -283,7 +330,8 @@ int main(int argc, char **argv)
 	eid_pkcs11 *p11 = NULL;
 	eid_signer *signer = NULL;
 	eid_buf out = EID_BUF_INIT;
-	int c, rc, status = CLI_EXIT_ERROR, pades = 0;
+	eid_xades_opts xo = EID_XADES_OPTS_INIT;
+	int c, rc, status = CLI_EXIT_ERROR, pades = 0, xades = 0;
 
 	cli_set_prog(argv[0]);
 	memset(&a, 0, sizeof(a));
@@ -313,6 +361,9 @@ int main(int argc, char **argv)
 		case 'G': a.legacy = 1; break;
 		case 'i': a.image = optarg; break;
 		case 'M': a.certify = optarg; break;
+		case 'K': a.packaging = optarg; break;
+		case 'r': a.role = optarg; break;
+		case 'y': a.policy_implied = 1; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
 		default:
@@ -329,22 +380,31 @@ int main(int argc, char **argv)
 	}
 	if (a.format == NULL) {
 		a.format = guess_format(argc - optind, argv + optind);
-		if (strcmp(a.format, "pades") != 0) {
-			cli_err("the input calls for -f %s, which is not built yet; use -f cades", a.format);
+		if (strcmp(a.format, "pades") != 0 && strcmp(a.format, "xades") != 0) {
+			cli_err("the input calls for -f %s, which is not built yet; use -f cades or -f xades", a.format);
 			return CLI_EXIT_ERROR;
 		}
 	}
-	if (strcasecmp(a.format, "cades") != 0 && strcasecmp(a.format, "pades") != 0) {
-		int known = strcasecmp(a.format, "xades") == 0 || strcasecmp(a.format, "asice") == 0 ||
-			    strcasecmp(a.format, "asics") == 0;
+	if (strcasecmp(a.format, "cades") != 0 && strcasecmp(a.format, "pades") != 0 &&
+	    strcasecmp(a.format, "xades") != 0) {
+		int known = strcasecmp(a.format, "asice") == 0 || strcasecmp(a.format, "asics") == 0;
 
-		cli_err(known ? "format '%s' is not built yet; use -f cades or -f pades"
+		cli_err(known ? "format '%s' is not built yet; use -f cades, -f pades or -f xades"
 			      : "unknown format '%s' (cades, pades, xades, asice or asics)", a.format);
 		return CLI_EXIT_ERROR;
 	}
 	pades = strcasecmp(a.format, "pades") == 0;
-	if (argc - optind != 1) {
-		cli_err(pades ? "a PDF signature covers one file" : "a CAdES detached signature covers one file");
+	xades = strcasecmp(a.format, "xades") == 0;
+	if (!xades && (a.packaging || a.role || a.policy_implied)) {
+		cli_err("--packaging, --role and --policy-implied are for XML signatures (-f xades)");
+		return CLI_EXIT_ERROR;
+	}
+	if (xades && parse_packaging(&a, argc - optind, argv + optind, &xo.packaging) < 0)
+		return CLI_EXIT_ERROR;
+	if (argc - optind != 1 && !(xades && xo.packaging == EID_XADES_DETACHED)) {
+		cli_err(pades ? "a PDF signature covers one file"
+			: xades ? "an enveloped or enveloping signature covers one file"
+				: "a CAdES detached signature covers one file");
 		return CLI_EXIT_ERROR;
 	}
 	if (!pades && (a.reason || a.location || a.contact || a.field || a.visible || a.legacy || a.image || a.certify)) {
@@ -392,11 +452,20 @@ int main(int argc, char **argv)
 	po.field_name = a.field;
 	po.flags = a.legacy ? EID_PADES_LEGACY_SUBFILTER : 0;
 	po.image = a.image;
+	xo.hash = co.hash;
+	xo.scheme = co.scheme;
+	xo.level = co.level;
+	xo.claimed_role = a.role;
+	xo.flags = (a.no_chain ? EID_XADES_NO_CHAIN : 0) | (a.policy_implied ? EID_XADES_POLICY_IMPLIED : 0);
 
 	if (make_signer(&a, &p11, &signer) < 0)
 		goto out;
 	if (pades) {
 		rc = eid_pades_sign(signer, argv[optind], a.output, &po);
+	} else if (xades) {
+		rc = sign_xades(signer, argc - optind, argv + optind, &xo, &out);
+		if (rc == EID_OK)
+			rc = eid_file_write_atomic(a.output, out.data, out.len);
 	} else {
 		rc = eid_cades_sign_file(signer, argv[optind], &co, &out);
 		if (rc == EID_OK)
@@ -407,7 +476,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "%s: signed '%s' as %s (%s %s, %s) into '%s'\n", cli_prog, argv[optind],
-		eid_signer_name(signer), pades ? "PAdES" : "CAdES", eid_level_name(co.level), eid_hash_name(co.hash),
+		eid_signer_name(signer), pades ? "PAdES" : xades ? "XAdES" : "CAdES", eid_level_name(co.level),
+		eid_hash_name(co.hash == EID_HASH_DEFAULT ? EID_HASH_SHA256 : co.hash),
 		a.output);
 	status = CLI_EXIT_OK;
 out:

@@ -13,6 +13,7 @@
 #include "pki.h"
 #include "cades.h"
 #include "pades.h"
+#include "xades.h"
 #include "verify.h"
 
 #endif

@@ -12,9 +12,9 @@ out=$build/fuzz
 mkdir -p "$out"
 cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
-inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1)"
-libs="$(pkg-config --libs libcrypto json-c zlib) -ldl -lpthread"
-srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,verify}/*.c)
+inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1 libxml-2.0 libzip)"
+libs="$(pkg-config --libs libcrypto json-c zlib libxml-2.0 libzip) -ldl -lpthread"
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,verify}/*.c)
 
 pki=$build/tests/run/pki
 [ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }

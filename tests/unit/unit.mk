@@ -5,8 +5,10 @@ if HAVE_CHECK
 # internal eid_<layer>__* functions.  check_pkcs11 also covers pkcs11.c's
 # login rules through tests/unit/p11shim.c; check_signer covers pkcs12.c.
 
-EID_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(P11KIT_CFLAGS)
-EID_UNIT_LDADD = tests/unit/libunit.la libeid/libeid-internal.la $(CHECK_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS)
+EID_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(P11KIT_CFLAGS) $(LIBXML_CFLAGS) \
+	$(LIBZIP_CFLAGS)
+EID_UNIT_LDADD = tests/unit/libunit.la libeid/libeid-internal.la $(CHECK_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) \
+	$(LIBXML_LIBS) $(LIBZIP_LIBS)
 
 # Helpers shared by the suites (paths, scratch folders, main()).
 check_LTLIBRARIES = tests/unit/libunit.la tests/unit/p11shim.la

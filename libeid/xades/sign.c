@@ -1,0 +1,740 @@
+/*
+ * XAdES B-B signing (ETSI EN 319 132-1).  The ds:Signature is built as a
+ * libxml2 tree in its final place (the enveloped document, or a document of
+ * its own), every reference is digested from that tree with exclusive
+ * canonicalization, and the canonical SignedInfo is digested for the signer.
+ * The value comes back in eid_xades_complete, is checked against the key,
+ * and the document is written out.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "../cms/cms.h"
+#include "xades.h"
+
+struct eid_xades_prep {
+	xmlDocPtr doc;
+	xmlNodePtr sigvalue;      /* ds:SignatureValue, filled on completion */
+	EVP_PKEY *pub;
+	eid_sig_scheme scheme;
+	eid_hash hash;
+	unsigned char tbs[EVP_MAX_MD_SIZE];
+	size_t tbs_len;
+	int completed;
+};
+
+/* ---- algorithms ---- */
+
+static const struct {
+	eid_hash hash;
+	const char *digest, *rsa, *pss, *ecdsa;
+} algs[] = {
+	{ EID_HASH_SHA256, "http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+	  "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" },
+	{ EID_HASH_SHA384, "http://www.w3.org/2001/04/xmldsig-more#sha384",
+	  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1",
+	  "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" },
+	{ EID_HASH_SHA512, "http://www.w3.org/2001/04/xmlenc#sha512", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+	  "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" },
+};
+#define NALGS (sizeof(algs) / sizeof(algs[0]))
+
+const char *eid_xades__digest_uri(eid_hash hash)
+{
+	size_t i;
+
+	for (i = 0; i < NALGS; i++)
+		if (algs[i].hash == hash)
+			return algs[i].digest;
+	return NULL;
+}
+
+int eid_xades__digest_from_uri(const char *uri, eid_hash *hash)
+{
+	size_t i;
+
+	for (i = 0; uri != NULL && i < NALGS; i++)
+		if (strcmp(uri, algs[i].digest) == 0) {
+			*hash = algs[i].hash;
+			return EID_OK;
+		}
+	if (uri != NULL && (strcmp(uri, "http://www.w3.org/2000/09/xmldsig#sha1") == 0))
+		return eid_error__set(EID_EUNSUPPORTED, "digest method SHA-1 is not accepted");
+	return eid_error__set(EID_EUNSUPPORTED, "digest method '%.100s' is not supported", uri ? uri : "");
+}
+
+const char *eid_xades__sig_uri(eid_sig_scheme scheme, eid_hash hash)
+{
+	size_t i;
+
+	for (i = 0; i < NALGS; i++)
+		if (algs[i].hash == hash)
+			return scheme == EID_SIG_RSA_PSS ? algs[i].pss : scheme == EID_SIG_ECDSA ? algs[i].ecdsa : algs[i].rsa;
+	return NULL;
+}
+
+int eid_xades__sig_from_uri(const char *uri, eid_sig_scheme *scheme, eid_hash *hash)
+{
+	size_t i;
+
+	for (i = 0; uri != NULL && i < NALGS; i++) {
+		*hash = algs[i].hash;
+		if (strcmp(uri, algs[i].rsa) == 0)
+			*scheme = EID_SIG_RSA_PKCS1;
+		else if (strcmp(uri, algs[i].pss) == 0)
+			*scheme = EID_SIG_RSA_PSS;
+		else if (strcmp(uri, algs[i].ecdsa) == 0)
+			*scheme = EID_SIG_ECDSA;
+		else
+			continue;
+		return EID_OK;
+	}
+	return eid_error__set(EID_EUNSUPPORTED, "signature method '%.100s' is not supported", uri ? uri : "");
+}
+
+const char *eid_xades__mime_guess(const char *name)
+{
+	static const char *const types[][2] = {
+		{ ".xml", "text/xml" },         { ".pdf", "application/pdf" }, { ".txt", "text/plain" },
+		{ ".json", "application/json" }, { ".png", "image/png" },       { ".jpg", "image/jpeg" },
+		{ ".jpeg", "image/jpeg" },       { ".html", "text/html" },      { ".csv", "text/csv" },
+		{ ".odt", "application/vnd.oasis.opendocument.text" },
+		{ ".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
+	};
+	size_t n = strlen(name), i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t k = strlen(types[i][0]);
+
+		if (n > k && strcasecmp(name + n - k, types[i][0]) == 0)
+			return types[i][1];
+	}
+	return "application/octet-stream";
+}
+
+/* ---- building the tree ---- */
+
+typedef struct builder {
+	xmlDocPtr doc;
+	xmlNsPtr ds, xades;
+	xmlNodePtr sig, signed_info, signed_props, sdop; /* sdop: SignedDataObjectProperties */
+	char id[40];           /* the signature's Id; the others derive from it */
+	const eid_xades_opts *o;
+	const EVP_MD *md;
+	size_t nrefs;
+} builder;
+
+static xmlNodePtr el(builder *b, xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text)
+{
+	xmlNodePtr n = text ? xmlNewTextChild(parent, ns, (const xmlChar *)name, (const xmlChar *)text)
+			    : xmlNewChild(parent, ns, (const xmlChar *)name, NULL);
+
+	(void)b;
+	return n;
+}
+
+static int attr(xmlNodePtr n, const char *name, const char *value)
+{
+	return n != NULL && xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value) != NULL ? EID_OK
+											      : eid_error__set(EID_ENOMEM, NULL);
+}
+
+static int b64_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const unsigned char *p, size_t len,
+		    xmlNodePtr *out)
+{
+	eid_buf b = EID_BUF_INIT;
+	xmlNodePtr n;
+	int rc;
+
+	if ((rc = eid_xml__b64_encode(p, len, &b)) < 0)
+		return rc;
+	if ((rc = eid_buf__append(&b, "", 1)) == EID_OK) {
+		n = xmlNewTextChild(parent, ns, (const xmlChar *)name, b.data);
+		rc = n ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+		if (out != NULL)
+			*out = n;
+	}
+	eid_buf_clear(&b);
+	return rc;
+}
+
+/* A ds:Reference with its transforms (NULL-terminated URIs) and digest. */
+static int add_reference(builder *b, const char *id, const char *uri, const char *type, const char *const *transforms,
+			 const unsigned char *digest, size_t dlen)
+{
+	xmlNodePtr r = el(b, b->signed_info, b->ds, "Reference", NULL), t;
+	int rc = r ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+
+	if (rc == EID_OK && id != NULL)
+		rc = attr(r, "Id", id);
+	if (rc == EID_OK && type != NULL)
+		rc = attr(r, "Type", type);
+	if (rc == EID_OK)
+		rc = attr(r, "URI", uri);
+	if (rc == EID_OK && transforms != NULL && transforms[0] != NULL) {
+		t = el(b, r, b->ds, "Transforms", NULL);
+		for (; rc == EID_OK && *transforms != NULL; transforms++)
+			rc = attr(el(b, t, b->ds, "Transform", NULL), "Algorithm", *transforms);
+	}
+	if (rc == EID_OK)
+		rc = attr(el(b, r, b->ds, "DigestMethod", NULL), "Algorithm", eid_xades__digest_uri(b->o->hash));
+	if (rc == EID_OK)
+		rc = b64_text(r, b->ds, "DigestValue", digest, dlen, NULL);
+	return rc;
+}
+
+/* A data object: its reference and its DataObjectFormat. */
+static int add_data_ref(builder *b, const char *uri, const char *const *transforms, const unsigned char *digest,
+			size_t dlen, const char *mime)
+{
+	char id[64], ref[66];
+	xmlNodePtr f;
+	int rc;
+
+	snprintf(id, sizeof(id), "%s-ref-%zu", b->id, b->nrefs++);
+	snprintf(ref, sizeof(ref), "#%s", id);
+	if ((rc = add_reference(b, id, uri, NULL, transforms, digest, dlen)) < 0)
+		return rc;
+	f = el(b, b->sdop, b->xades, "DataObjectFormat", NULL);
+	rc = attr(f, "ObjectReference", ref);
+	if (rc == EID_OK && el(b, f, b->xades, "MimeType", mime) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	return rc;
+}
+
+/* IssuerSerial (RFC 5035) in DER: SEQUENCE { GeneralNames { [4] Name }, INTEGER }. */
+static int der_len(eid_buf *b, size_t n)
+{
+	unsigned char l[5];
+	size_t k = 0;
+
+	if (n < 128)
+		return eid_buf__append(b, (unsigned char[]){ (unsigned char)n }, 1);
+	while (n > 0 && k < 4) {
+		l[4 - k++] = (unsigned char)n;
+		n >>= 8;
+	}
+	l[4 - k] = (unsigned char)(0x80 | k);
+	return eid_buf__append(b, l + 4 - k, k + 1);
+}
+
+static int tlv(eid_buf *b, unsigned char tag, const unsigned char *p, size_t n)
+{
+	int rc = eid_buf__append(b, &tag, 1);
+
+	if (rc == EID_OK)
+		rc = der_len(b, n);
+	return rc == EID_OK ? eid_buf__append(b, p, n) : rc;
+}
+
+static int issuer_serial_der(X509 *cert, eid_buf *out)
+{
+	unsigned char *name = NULL, *serial = NULL;
+	int nl = i2d_X509_NAME(X509_get_issuer_name(cert), &name);
+	int sl = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
+	eid_buf dn = EID_BUF_INIT, gns = EID_BUF_INIT, seq = EID_BUF_INIT;
+	int rc = nl > 0 && sl > 0 ? EID_OK : eid_error__ossl(EID_ECERT, "cannot encode the certificate's issuer");
+
+	if (rc == EID_OK) rc = tlv(&dn, 0xa4, name, (size_t)nl);           /* [4] EXPLICIT Name */
+	if (rc == EID_OK) rc = tlv(&gns, 0x30, dn.data, dn.len);            /* GeneralNames */
+	if (rc == EID_OK) rc = eid_buf__append(&seq, gns.data, gns.len);
+	if (rc == EID_OK) rc = eid_buf__append(&seq, serial, (size_t)sl);
+	out->len = 0;
+	if (rc == EID_OK) rc = tlv(out, 0x30, seq.data, seq.len);
+	OPENSSL_free(name);
+	OPENSSL_free(serial);
+	eid_buf_clear(&dn);
+	eid_buf_clear(&gns);
+	eid_buf_clear(&seq);
+	return rc;
+}
+
+/* QualifyingProperties in a ds:Object: SigningTime, SigningCertificateV2, policy, role; data formats later. */
+static int add_qualifying_props(builder *b, const eid_signer *signer)
+{
+	X509 *cert = eid_signer__cert(signer);
+	xmlNodePtr obj = el(b, b->sig, b->ds, "Object", NULL), qp, ssp, c, cd;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	eid_buf is = EID_BUF_INIT;
+	char when[32], id[64], target[48];
+	time_t t = (time_t)(b->o->signing_time ? b->o->signing_time : (int64_t)time(NULL));
+	struct tm tm;
+	int rc;
+
+	if (obj == NULL || (qp = el(b, obj, NULL, "QualifyingProperties", NULL)) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	b->xades = xmlNewNs(qp, (const xmlChar *)EID_NS_XADES, (const xmlChar *)"xades");
+	xmlSetNs(qp, b->xades);
+	snprintf(target, sizeof(target), "#%s", b->id);
+	snprintf(id, sizeof(id), "%s-signedprops", b->id);
+	rc = attr(qp, "Target", target);
+	b->signed_props = el(b, qp, b->xades, "SignedProperties", NULL);
+	if (rc == EID_OK)
+		rc = attr(b->signed_props, "Id", id);
+	ssp = el(b, b->signed_props, b->xades, "SignedSignatureProperties", NULL);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (rc == EID_OK && el(b, ssp, b->xades, "SigningTime", when) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	/* SigningCertificateV2: the certificate's digest and IssuerSerialV2 */
+	if (rc == EID_OK && !X509_digest(cert, b->md, digest, &dlen))
+		rc = eid_error__ossl(EID_ECERT, "cannot digest the signer's certificate");
+	if (rc == EID_OK) {
+		c = el(b, el(b, ssp, b->xades, "SigningCertificateV2", NULL), b->xades, "Cert", NULL);
+		cd = el(b, c, b->xades, "CertDigest", NULL);
+		rc = attr(el(b, cd, b->ds, "DigestMethod", NULL), "Algorithm", eid_xades__digest_uri(b->o->hash));
+		if (rc == EID_OK)
+			rc = b64_text(cd, b->ds, "DigestValue", digest, dlen, NULL);
+		if (rc == EID_OK)
+			rc = issuer_serial_der(cert, &is);
+		if (rc == EID_OK)
+			rc = b64_text(c, b->xades, "IssuerSerialV2", is.data, is.len, NULL);
+	}
+	if (rc == EID_OK && (b->o->flags & EID_XADES_POLICY_IMPLIED) &&
+	    el(b, el(b, ssp, b->xades, "SignaturePolicyIdentifier", NULL), b->xades, "SignaturePolicyImplied", NULL) ==
+		    NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK && b->o->claimed_role != NULL &&
+	    el(b, el(b, el(b, ssp, b->xades, "SignerRoleV2", NULL), b->xades, "ClaimedRoles", NULL), b->xades,
+	       "ClaimedRole", b->o->claimed_role) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK && (b->sdop = el(b, b->signed_props, b->xades, "SignedDataObjectProperties", NULL)) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	eid_buf_clear(&is);
+	return rc;
+}
+
+static int builder_start(builder *b, const eid_signer *signer, const eid_xades_opts *o, xmlDocPtr doc,
+			 xmlNodePtr parent)
+{
+	unsigned char rnd[8];
+	xmlNodePtr cm;
+	size_t i;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->o = o;
+	b->md = eid_hash__md(o->hash);
+	b->doc = doc;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return eid_error__ossl(EID_EINTERNAL, "no random bytes");
+	strcpy(b->id, "id-");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(b->id + 3 + 2 * i, 3, "%02x", rnd[i]);
+	b->sig = xmlNewNode(NULL, (const xmlChar *)"Signature");
+	if (b->sig == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	b->ds = xmlNewNs(b->sig, (const xmlChar *)EID_NS_DS, (const xmlChar *)"ds");
+	xmlSetNs(b->sig, b->ds);
+	if (parent != NULL)
+		xmlAddChild(parent, b->sig);
+	else
+		xmlDocSetRootElement(doc, b->sig);
+	if ((rc = attr(b->sig, "Id", b->id)) < 0)
+		return rc;
+	b->signed_info = el(b, b->sig, b->ds, "SignedInfo", NULL);
+	cm = el(b, b->signed_info, b->ds, "CanonicalizationMethod", NULL);
+	if ((rc = attr(cm, "Algorithm", eid_xml__c14n_uri(EID_C14N_EXC, 0))) < 0)
+		return rc;
+	if (el(b, b->signed_info, b->ds, "SignatureMethod", NULL) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	return EID_OK;
+}
+
+/* SignatureMethod, KeyInfo, the SignedProperties reference and the digest of SignedInfo. */
+static int builder_finish(builder *b, const eid_signer *signer, eid_xades_prep *p)
+{
+	static const char *const exc[] = { "http://www.w3.org/2001/10/xml-exc-c14n#", NULL };
+	xmlNodePtr sm = eid_xml__child(b->signed_info, EID_NS_DS, "SignatureMethod"), x509;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	char uri[64];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const unsigned char *der;
+	size_t len, i;
+	int rc;
+
+	if (md == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	rc = attr(sm, "Algorithm", eid_xades__sig_uri(p->scheme, p->hash));
+	/* ds:SignatureValue, then KeyInfo, both before the ds:Object */
+	p->sigvalue = xmlNewNode(b->ds, (const xmlChar *)"SignatureValue");
+	if (rc == EID_OK && (p->sigvalue == NULL || xmlAddNextSibling(b->signed_info, p->sigvalue) == NULL))
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK) {
+		char id[64];
+
+		snprintf(id, sizeof(id), "%s-sigvalue", b->id);
+		rc = attr(p->sigvalue, "Id", id);
+	}
+	if (rc == EID_OK) {
+		xmlNodePtr ki = xmlNewNode(b->ds, (const xmlChar *)"KeyInfo");
+
+		x509 = ki ? el(b, ki, b->ds, "X509Data", NULL) : NULL;
+		if (x509 == NULL || xmlAddNextSibling(p->sigvalue, ki) == NULL)
+			rc = eid_error__set(EID_ENOMEM, NULL);
+		if (rc == EID_OK && (rc = eid_signer_certificate(signer, &der, &len)) == EID_OK)
+			rc = b64_text(x509, b->ds, "X509Certificate", der, len, NULL);
+		for (i = 0; rc == EID_OK && !(b->o->flags & EID_XADES_NO_CHAIN) && i < eid_signer_chain_count(signer); i++)
+			if ((rc = eid_signer_chain_cert(signer, i, &der, &len)) == EID_OK)
+				rc = b64_text(x509, b->ds, "X509Certificate", der, len, NULL);
+	}
+	/* the SignedProperties reference, digested in place */
+	if (rc == EID_OK && !EVP_DigestInit_ex(md, b->md, NULL))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+	if (rc == EID_OK)
+		rc = eid_xml__c14n(b->doc, b->signed_props, NULL, EID_C14N_EXC, 0, NULL, md, NULL);
+	if (rc == EID_OK && !EVP_DigestFinal_ex(md, digest, &dlen))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	snprintf(uri, sizeof(uri), "#%s-signedprops", b->id);
+	if (rc == EID_OK)
+		rc = add_reference(b, NULL, uri, EID_XADES_SIGNED_PROPS_TYPE, exc, digest, dlen);
+	/* what the signer signs: the digest of the canonical SignedInfo */
+	if (rc == EID_OK && !EVP_DigestInit_ex(md, b->md, NULL))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+	if (rc == EID_OK)
+		rc = eid_xml__c14n(b->doc, b->signed_info, NULL, EID_C14N_EXC, 0, NULL, md, NULL);
+	if (rc == EID_OK && !EVP_DigestFinal_ex(md, p->tbs, &dlen))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	p->tbs_len = dlen;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static int check_opts(const eid_xades_opts *o)
+{
+	if (o->version != EID_XADES_OPTS_VERSION)
+		return eid_error__set(EID_EVERSION, "eid_xades_opts version %u is unknown", o->version);
+	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
+		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
+				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
+	if (eid_xades__digest_uri(o->hash == EID_HASH_DEFAULT ? EID_HASH_SHA256 : o->hash) == NULL)
+		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)o->hash);
+	if (o->packaging != EID_XADES_DETACHED && o->packaging != EID_XADES_ENVELOPED &&
+	    o->packaging != EID_XADES_ENVELOPING)
+		return eid_error__set(EID_EINVAL, "unknown packaging %d", (int)o->packaging);
+	return EID_OK;
+}
+
+static int prep_new(eid_xades_prep **out, const eid_signer *signer, eid_xades_opts *o)
+{
+	eid_xades_prep *p = calloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	if (p == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	if (o->hash == EID_HASH_DEFAULT)
+		o->hash = EID_HASH_SHA256;
+	p->hash = o->hash;
+	if ((rc = eid_signer__scheme(signer, o->scheme, &p->scheme)) < 0 ||
+	    (p->pub = X509_get_pubkey(eid_signer__cert(signer))) == NULL) {
+		free(p);
+		return rc < 0 ? rc : eid_error__ossl(EID_ECERT, "the signer's certificate has no usable key");
+	}
+	*out = p;
+	return EID_OK;
+}
+
+int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, const eid_xades_ref *refs,
+				size_t n, const eid_xades_opts *opts)
+{
+	static const eid_xades_opts defaults = EID_XADES_OPTS_INIT;
+	eid_xades_opts o = opts ? *opts : defaults;
+	eid_xades_prep *p = NULL;
+	builder b;
+	size_t i;
+	int rc;
+
+	if (out == NULL || signer == NULL || refs == NULL || n == 0)
+		return eid_error__set(EID_EINVAL, "eid_xades_prepare: nothing to sign");
+	*out = NULL;
+	if ((rc = check_opts(&o)) < 0 || (rc = prep_new(&p, signer, &o)) < 0)
+		return rc;
+	if ((p->doc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK)
+		rc = builder_start(&b, signer, &o, p->doc, NULL);
+	if (rc == EID_OK)
+		rc = add_qualifying_props(&b, signer);
+	for (i = 0; rc == EID_OK && i < n; i++) {
+		if (refs[i].digest_len != eid_hash_size(o.hash))
+			rc = eid_error__set(EID_EINVAL, "a digest of the wrong size for %s", eid_hash_name(o.hash));
+		else
+			rc = add_data_ref(&b, refs[i].uri, NULL, refs[i].digest, refs[i].digest_len,
+					  refs[i].mime_type ? refs[i].mime_type : eid_xades__mime_guess(refs[i].uri));
+	}
+	if (rc == EID_OK)
+		rc = builder_finish(&b, signer, p);
+	if (rc < 0) {
+		eid_xades_prep_free(p);
+		return rc;
+	}
+	*out = p;
+	return EID_OK;
+}
+
+/* The base name of @path, percent-encoded as a relative URI reference. */
+static int uri_of(const char *path, eid_buf *out)
+{
+	static const char keep[] = "-._~!$&'()*+,;=:@";
+	const char *base = strrchr(path, '/');
+	const unsigned char *s = (const unsigned char *)(base ? base + 1 : path);
+	int rc = EID_OK;
+
+	out->len = 0;
+	for (; *s && rc == EID_OK; s++)
+		rc = ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr(keep, *s) != NULL)
+			     ? eid_buf__append(out, s, 1)
+			     : eid_buf__printf(out, "%%%02X", *s);
+	return rc == EID_OK ? eid_buf__append(out, "", 1) : rc;
+}
+
+/* Enveloped or enveloping: one input. */
+static int prepare_attached(eid_xades_prep *p, const eid_signer *signer, const eid_xades_data *d,
+			    const eid_xades_opts *o)
+{
+	static const char *const env[] = { EID_DS_ENVELOPED, "http://www.w3.org/2001/10/xml-exc-c14n#", NULL };
+	static const char *const exc[] = { "http://www.w3.org/2001/10/xml-exc-c14n#", NULL };
+	static const char *const b64[] = { EID_DS_BASE64, NULL };
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	eid_buf raw = EID_BUF_INIT;
+	xmlDocPtr in = NULL;
+	xmlNodePtr obj = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const char *mime = d->mime_type ? d->mime_type : eid_xades__mime_guess(d->path);
+	char ref[64];
+	builder b;
+	int rc = md ? EID_OK : eid_error__set(EID_ENOMEM, NULL), is_xml = 0;
+
+	if (rc == EID_OK)
+		rc = eid_io__read_file(d->path, EID_XML_MAX_SIZE, &raw);
+	if (rc == EID_OK) {
+		rc = eid_xml__parse(&in, raw.data, raw.len, d->path);
+		is_xml = rc == EID_OK;
+		if (!is_xml && o->packaging == EID_XADES_ENVELOPED)
+			rc = eid_error__wrap("an enveloped signature needs an XML document");
+		else if (!is_xml)
+			eid_error_clear(), rc = EID_OK;
+	}
+	if (rc == EID_OK && is_xml)
+		rc = eid_xml__ids_unique(in);
+	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPED) {
+		p->doc = in;
+		in = NULL;
+		rc = builder_start(&b, signer, o, p->doc, xmlDocGetRootElement(p->doc));
+	} else if (rc == EID_OK) {
+		p->doc = xmlNewDoc((const xmlChar *)"1.0");
+		rc = p->doc ? builder_start(&b, signer, o, p->doc, NULL) : eid_error__set(EID_ENOMEM, NULL);
+	}
+	if (rc == EID_OK)
+		rc = add_qualifying_props(&b, signer);
+	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPING) {
+		/* the data object comes before the QualifyingProperties' object */
+		xmlNodePtr first_obj = eid_xml__child(b.sig, EID_NS_DS, "Object");
+
+		obj = xmlNewNode(b.ds, (const xmlChar *)"Object");
+		snprintf(ref, sizeof(ref), "%s-object", b.id);
+		if (obj == NULL || xmlAddPrevSibling(first_obj, obj) == NULL)
+			rc = eid_error__set(EID_ENOMEM, NULL);
+		if (rc == EID_OK)
+			rc = attr(obj, "Id", ref);
+		if (rc == EID_OK && is_xml) {
+			xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(in), p->doc, 1);
+
+			rc = copy != NULL && xmlAddChild(obj, copy) != NULL ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+		} else if (rc == EID_OK) {
+			eid_buf text = EID_BUF_INIT;
+
+			rc = attr(obj, "MimeType", mime);
+			if (rc == EID_OK)
+				rc = attr(obj, "Encoding", EID_DS_BASE64);
+			if (rc == EID_OK && (rc = eid_xml__b64_encode(raw.data, raw.len, &text)) == EID_OK &&
+			    (rc = eid_buf__append(&text, "", 1)) == EID_OK)
+				xmlNodeAddContent(obj, text.data);
+			eid_buf_clear(&text);
+		}
+	}
+	/* the data reference's digest */
+	if (rc == EID_OK && !EVP_DigestInit_ex(md, b.md, NULL))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPED)
+		rc = eid_xml__c14n(p->doc, NULL, b.sig, EID_C14N_EXC, 0, NULL, md, NULL);
+	else if (rc == EID_OK && is_xml)
+		rc = eid_xml__c14n(p->doc, obj, NULL, EID_C14N_EXC, 0, NULL, md, NULL);
+	else if (rc == EID_OK && !EVP_DigestUpdate(md, raw.data, raw.len))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (rc == EID_OK && !EVP_DigestFinal_ex(md, digest, &dlen))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPED) {
+		rc = add_data_ref(&b, "", env, digest, dlen, mime);
+	} else if (rc == EID_OK) {
+		char uri[72];
+
+		snprintf(uri, sizeof(uri), "#%s", ref);
+		rc = add_data_ref(&b, uri, is_xml ? exc : b64, digest, dlen, mime);
+	}
+	if (rc == EID_OK)
+		rc = builder_finish(&b, signer, p);
+	EVP_MD_CTX_free(md);
+	xmlFreeDoc(in);
+	eid_buf_clear(&raw);
+	return rc;
+}
+
+EID_EXTERN int eid_xades_prepare(eid_xades_prep **out, const eid_signer *signer, const eid_xades_data *data,
+				 size_t n, const eid_xades_opts *opts)
+{
+	static const eid_xades_opts defaults = EID_XADES_OPTS_INIT;
+	eid_xades_opts o = opts ? *opts : defaults;
+	unsigned char (*digests)[EVP_MAX_MD_SIZE] = NULL;
+	eid_xades_ref *refs = NULL;
+	eid_buf *uris = NULL;
+	eid_xades_prep *p = NULL;
+	size_t i;
+	int rc;
+
+	if (out == NULL || signer == NULL || data == NULL || n == 0)
+		return eid_error__set(EID_EINVAL, "eid_xades_prepare: nothing to sign");
+	*out = NULL;
+	if ((rc = check_opts(&o)) < 0)
+		return rc;
+	if (o.hash == EID_HASH_DEFAULT)
+		o.hash = EID_HASH_SHA256;
+	if (o.packaging != EID_XADES_DETACHED) {
+		if (n != 1)
+			return eid_error__set(EID_EINVAL, "an enveloped or enveloping signature covers one input");
+		if ((rc = prep_new(&p, signer, &o)) < 0)
+			return rc;
+		if ((rc = prepare_attached(p, signer, &data[0], &o)) < 0) {
+			eid_xades_prep_free(p);
+			return rc;
+		}
+		*out = p;
+		return EID_OK;
+	}
+	refs = calloc(n, sizeof(*refs));
+	uris = calloc(n, sizeof(*uris));
+	digests = calloc(n, sizeof(*digests));
+	if (refs == NULL || uris == NULL || digests == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	for (i = 0; rc == EID_OK && i < n; i++) {
+		unsigned int dlen = 0;
+
+		rc = eid_cms__digest_file(data[i].path, eid_hash__md(o.hash), digests[i], &dlen);
+		if (rc == EID_OK && data[i].uri == NULL)
+			rc = uri_of(data[i].path, &uris[i]);
+		refs[i].uri = data[i].uri ? data[i].uri : (const char *)uris[i].data;
+		refs[i].digest = digests[i];
+		refs[i].digest_len = dlen;
+		refs[i].mime_type = data[i].mime_type ? data[i].mime_type : eid_xades__mime_guess(data[i].path);
+	}
+	if (rc == EID_OK)
+		rc = eid_xades__prepare_detached(out, signer, refs, n, &o);
+	for (i = 0; uris != NULL && i < n; i++)
+		eid_buf_clear(&uris[i]);
+	free(uris);
+	free(refs);
+	free(digests);
+	return rc;
+}
+
+EID_EXTERN int eid_xades_prep_digest(const eid_xades_prep *p, const unsigned char **digest, size_t *len,
+				     eid_hash *hash, eid_sig_scheme *scheme)
+{
+	if (p == NULL)
+		return eid_error__set(EID_EINVAL, "eid_xades_prep_digest: NULL argument");
+	if (digest) *digest = p->tbs;
+	if (len) *len = p->tbs_len;
+	if (hash) *hash = p->hash;
+	if (scheme) *scheme = p->scheme;
+	return EID_OK;
+}
+
+EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, size_t sig_len, eid_buf *out)
+{
+	eid_buf der = EID_BUF_INIT, raw = EID_BUF_INIT, b64 = EID_BUF_INIT;
+	xmlChar *mem = NULL;
+	int size = 0, rc;
+
+	if (p == NULL || sig == NULL || sig_len == 0 || out == NULL)
+		return eid_error__set(EID_EINVAL, "eid_xades_complete: NULL or empty argument");
+	if (p->completed)
+		return eid_error__set(EID_EINVAL, "this signature was already completed");
+	/* XML-DSig wants ECDSA as r||s; the check wants DER */
+	if (p->scheme == EID_SIG_ECDSA) {
+		size_t field = eid_token__ec_field_len(p->pub);
+
+		if (eid_token__ecdsa_is_der(sig, sig_len)) {
+			rc = eid_buf_set(&der, sig, sig_len);
+			if (rc == EID_OK)
+				rc = eid_token__ecdsa_der_to_raw(sig, sig_len, field, &raw);
+		} else {
+			rc = eid_buf_set(&raw, sig, sig_len);
+			if (rc == EID_OK)
+				rc = eid_token__ecdsa_raw_to_der(sig, sig_len, &der);
+		}
+	} else {
+		rc = eid_buf_set(&der, sig, sig_len);
+		if (rc == EID_OK)
+			rc = eid_buf_set(&raw, sig, sig_len);
+	}
+	if (rc == EID_OK && !eid_cms__check_sig(p->pub, p->scheme, p->hash, p->tbs, p->tbs_len, der.data, der.len))
+		rc = eid_error__set(EID_EINVAL, "the signature value does not verify with the signer's public key");
+	if (rc == EID_OK)
+		rc = eid_xml__b64_encode(raw.data, raw.len, &b64);
+	if (rc == EID_OK && (rc = eid_buf__append(&b64, "", 1)) == EID_OK)
+		xmlNodeSetContent(p->sigvalue, b64.data);
+	if (rc == EID_OK) {
+		xmlDocDumpMemoryEnc(p->doc, &mem, &size, "UTF-8");
+		rc = mem != NULL ? eid_buf_set(out, mem, (size_t)size) : eid_error__set(EID_ENOMEM, NULL);
+		xmlFree(mem);
+	}
+	if (rc == EID_OK)
+		p->completed = 1;
+	eid_buf_clear(&der);
+	eid_buf_clear(&raw);
+	eid_buf_clear(&b64);
+	return rc;
+}
+
+EID_EXTERN void eid_xades_prep_free(eid_xades_prep *p)
+{
+	if (p == NULL)
+		return;
+	xmlFreeDoc(p->doc);
+	EVP_PKEY_free(p->pub);
+	free(p);
+}
+
+EID_EXTERN int eid_xades_sign(eid_signer *signer, const eid_xades_data *data, size_t n, const eid_xades_opts *opts,
+			      eid_buf *out)
+{
+	eid_xades_prep *p = NULL;
+	eid_buf sig = EID_BUF_INIT;
+	const unsigned char *tbs;
+	size_t len;
+	eid_hash hash;
+	eid_sig_scheme scheme;
+	int rc;
+
+	if ((rc = eid_xades_prepare(&p, signer, data, n, opts)) < 0)
+		return rc;
+	eid_xades_prep_digest(p, &tbs, &len, &hash, &scheme);
+	rc = eid_signer_sign_digest(signer, scheme, hash, tbs, len, &sig);
+	if (rc == EID_OK)
+		rc = eid_xades_complete(p, sig.data, sig.len, out);
+	eid_buf_clear(&sig);
+	eid_xades_prep_free(p);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * Internal interface of the XML layer: libxml2 hardened for hostile input,
+ * canonicalization streamed into a digest, and Id resolution that refuses
+ * ambiguity.
+ *
+ * Parsing never touches the network, never loads or keeps a DTD (a document
+ * with a DOCTYPE is refused: no entity can be declared, so none can be
+ * expanded), and is bounded in size (EID_XML_MAX_SIZE) and nesting (libxml2's
+ * own limit of 256 levels, which XML_PARSE_HUGE would lift and is never set).
+ */
+#ifndef EID_INTERNAL_XML_H
+#define EID_INTERNAL_XML_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+
+#include "../common/common.h"
+
+#define EID_XML_MAX_SIZE (256u << 20) /* bytes of one XML document */
+#define EID_XML_MAX_IDS 1000000       /* Id attributes in one document */
+
+#define EID_NS_DS "http://www.w3.org/2000/09/xmldsig#"
+#define EID_NS_XADES "http://uri.etsi.org/01903/v1.3.2#"
+#define EID_NS_XADES141 "http://uri.etsi.org/01903/v1.4.1#"
+
+/* Parse @len bytes at @p; @what names the document in messages.  Free with xmlFreeDoc. */
+int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what);
+/* The same for a file (at most EID_XML_MAX_SIZE bytes). */
+int eid_xml__parse_file(xmlDocPtr *out, const char *path);
+
+/* Canonicalization methods (the values of libxml2's xmlC14NMode). */
+typedef enum eid_c14n {
+	EID_C14N_10 = 0,  /* http://www.w3.org/TR/2001/REC-xml-c14n-20010315 */
+	EID_C14N_EXC = 1, /* http://www.w3.org/2001/10/xml-exc-c14n# */
+	EID_C14N_11 = 2   /* http://www.w3.org/2006/12/xml-c14n11 */
+} eid_c14n;
+
+/* The method named by a CanonicalizationMethod or Transform URI: EID_OK, or EID_EUNSUPPORTED. */
+int eid_xml__c14n_from_uri(const char *uri, eid_c14n *mode, int *comments);
+const char *eid_xml__c14n_uri(eid_c14n mode, int comments);
+
+/*
+ * Canonicalize the subtree of @node (NULL: the whole document), leaving out
+ * the subtree of @exclude (the enveloped-signature transform; may be NULL),
+ * into @md (updated, not finalized) or, when @md is NULL, into @out.
+ * @inclusive_prefixes: the exclusive method's InclusiveNamespaces PrefixList,
+ * NULL-terminated, or NULL.
+ */
+int eid_xml__c14n(xmlDocPtr doc, xmlNodePtr node, xmlNodePtr exclude, eid_c14n mode, int comments,
+		  const char *const *inclusive_prefixes, EVP_MD_CTX *md, eid_buf *out);
+
+/*
+ * The element whose Id (or ID, or id) attribute is @id.  Every such value in
+ * the document must be unique: a duplicate anywhere is EID_EFORMAT (it could
+ * make a reference point at one element and a reader at another).  Not found:
+ * EID_ENOTFOUND.
+ */
+int eid_xml__find_id(xmlDocPtr doc, const char *id, xmlNodePtr *out);
+/* Check that no Id value occurs twice in the document. */
+int eid_xml__ids_unique(xmlDocPtr doc);
+
+/* The first child element of @parent named @name in namespace @ns (NULL: any), or NULL. */
+xmlNodePtr eid_xml__child(xmlNodePtr parent, const char *ns, const char *name);
+/* Is @n an element named @name in namespace @ns? */
+int eid_xml__is(const xmlNode *n, const char *ns, const char *name);
+/* Base64 text (whitespace allowed, nothing else) into bytes. */
+int eid_xml__b64_decode(const char *text, eid_buf *out);
+/* Bytes into base64 without line breaks. */
+int eid_xml__b64_encode(const unsigned char *p, size_t len, eid_buf *out);
+
+#endif
