@@ -18,14 +18,15 @@ PACKAGES=(
 	libclang-rt-14-dev
 )
 
-# npm packages of the interop tests (an independent PDF signer), pinned by package-lock.json.
+# npm packages of the interop tests (independent PDF and XAdES signers and verifiers), pinned by
+# package-lock.json.
 install_npm() {
 	local dir
 	dir=$(cd "$(dirname "$0")/../tests/interop/node" && pwd)
 	if ! command -v npm >/dev/null; then
 		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
 	fi
-	if [ ! -d "$dir/node_modules/@signpdf/signpdf" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+	if [ ! -d "$dir/node_modules/@signpdf/signpdf" ] || [ ! -d "$dir/node_modules/xadesjs" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
 		echo "install-deps: npm packages for the interop tests"
 		(cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
 	fi
