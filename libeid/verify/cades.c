@@ -178,9 +178,6 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	const unsigned char *digest = NULL;
 	unsigned int digest_len = 0;
 	int i, count, rc, have_v2 = 0, format_ok = 1;
-	eid_chain_result chain;
-	char *tmp;
-
 	if ((rc = eid_report__add(r, &s)) < 0)
 		return rc;
 	eid_sig__set(&s->format, format);
@@ -195,19 +192,7 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 		return EID_OK;
 	}
 	CMS_SignerInfo_set1_signer_cert(si, signer);
-	tmp = eid_cert__display_name(signer);
-	eid_sig__set(&s->signer_name, tmp);
-	free(tmp);
-	tmp = eid_cert__name(X509_get_subject_name(signer));
-	eid_sig__set(&s->signer_subject, tmp);
-	free(tmp);
-	tmp = eid_cert__name(X509_get_issuer_name(signer));
-	eid_sig__set(&s->signer_issuer, tmp);
-	free(tmp);
-	tmp = eid_cert__serial_hex(signer);
-	eid_sig__set(&s->signer_serial, tmp);
-	free(tmp);
-	s->key_bits = (unsigned int)EVP_PKEY_get_bits(X509_get0_pubkey(signer));
+	eid_verify__signer_info(s, signer);
 	eid_sig__set(&s->algorithm, sig_alg_name(si, signer));
 
 	/* Format checking. */
@@ -272,35 +257,9 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	/* Identification of the signing certificate. */
 	check_signing_cert_attr(s, si, signer, &have_v2);
 
-	/* X.509 certificate validation. */
-	if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &chain)) < 0)
+	/* X.509 certificate validation, then algorithms and key usage. */
+	if ((rc = eid_verify__acceptance(s, signer, certs, md, o, when)) < 0)
 		return rc;
-	for (i = 0; i < sk_X509_num(chain.chain); i++) {
-		tmp = eid_cert__name(X509_get_subject_name(sk_X509_value(chain.chain, i)));
-		eid_strlist__add(&s->chain, tmp);
-		free(tmp);
-	}
-	if (chain.indication != EID_TOTAL_PASSED)
-		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
-	eid_pki__chain_result_clear(&chain);
-
-	/* Signature acceptance: algorithms and key usage. */
-	if (EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1)
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			      "%s is no longer acceptable for signatures", EVP_MD_get0_name(md));
-	if (s->key_bits > 0 && s->key_bits < 2048 && strncmp(s->algorithm, "RSA", 3) == 0)
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			      "an RSA key of %u bits is too weak", s->key_bits);
-	{
-		unsigned int f = eid_cert__flags(signer);
-
-		if (!(f & (EID_CERT_NON_REPUDIATION | EID_CERT_DIGITAL_SIGNATURE)))
-			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,
-				      "the signer's certificate does not allow signatures (keyUsage)");
-		else if (!(f & EID_CERT_NON_REPUDIATION))
-			eid_sig__warn(s, "the signer's certificate lacks nonRepudiation: it may be an authentication certificate");
-	}
-	eid_sig__warn(s, "revocation status not checked: no revocation data in a B-B signature");
 
 	if (strcmp(format, "PAdES") == 0) {
 		/* EN 319 142-1: the claimed time is the dictionary's /M, never a signing-time attribute. */

@@ -2,7 +2,10 @@
 #ifndef EID_INTERNAL_VERIFY_H
 #define EID_INTERNAL_VERIFY_H
 
+#include <time.h>
+
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "report.h"
 
@@ -20,6 +23,16 @@ int eid_verify__cms(eid_report *r, const unsigned char *data, size_t len, const 
 		    const eid_verify_opts *o);
 int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, const eid_verify_opts *o);
 int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o);
+/* The signer's names, serial and key size into @s. */
+void eid_verify__signer_info(eid_sig_report *s, X509 *signer);
+/*
+ * The checks every format shares after its own: the path from @signer to an
+ * anchor (@certs: candidate intermediates), the digest @md and key size, the
+ * key usage; findings go into @s.  Errors only for failures of the library.
+ */
+int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
+			   const eid_verify_opts *o, time_t when);
+
 /* Hash byte ranges of a file as one stream. */
 int eid_verify__digest_ranges(const char *path, const uint64_t *ranges, size_t n, const EVP_MD *md,
 			      unsigned char *out, unsigned int *len);

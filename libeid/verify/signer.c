@@ -1,0 +1,66 @@
+/*
+ * What every signature format shares once its own checks are done: who the
+ * signer is, the certificate path, and whether the algorithms and the key
+ * usage are acceptable (EN 319 102-1, 5.2.6 to 5.2.8).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify.h"
+#include "../pki/pki.h"
+
+void eid_verify__signer_info(eid_sig_report *s, X509 *signer)
+{
+	char *tmp;
+
+	tmp = eid_cert__display_name(signer);
+	eid_sig__set(&s->signer_name, tmp);
+	free(tmp);
+	tmp = eid_cert__name(X509_get_subject_name(signer));
+	eid_sig__set(&s->signer_subject, tmp);
+	free(tmp);
+	tmp = eid_cert__name(X509_get_issuer_name(signer));
+	eid_sig__set(&s->signer_issuer, tmp);
+	free(tmp);
+	tmp = eid_cert__serial_hex(signer);
+	eid_sig__set(&s->signer_serial, tmp);
+	free(tmp);
+	s->key_bits = (unsigned int)EVP_PKEY_get_bits(X509_get0_pubkey(signer));
+}
+
+int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
+			   const eid_verify_opts *o, time_t when)
+{
+	eid_chain_result chain;
+	unsigned int f;
+	char *tmp;
+	int i, rc;
+
+	if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &chain)) < 0)
+		return rc;
+	for (i = 0; i < sk_X509_num(chain.chain); i++) {
+		tmp = eid_cert__name(X509_get_subject_name(sk_X509_value(chain.chain, i)));
+		eid_strlist__add(&s->chain, tmp);
+		free(tmp);
+	}
+	if (chain.indication != EID_TOTAL_PASSED)
+		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
+	eid_pki__chain_result_clear(&chain);
+
+	if (EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1)
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			      "%s is no longer acceptable for signatures", EVP_MD_get0_name(md));
+	if (s->key_bits > 0 && s->key_bits < 2048 && s->algorithm != NULL && strncmp(s->algorithm, "RSA", 3) == 0)
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			      "an RSA key of %u bits is too weak", s->key_bits);
+	f = eid_cert__flags(signer);
+	if (!(f & (EID_CERT_NON_REPUDIATION | EID_CERT_DIGITAL_SIGNATURE)))
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,
+			      "the signer's certificate does not allow signatures (keyUsage)");
+	else if (!(f & EID_CERT_NON_REPUDIATION))
+		eid_sig__warn(s, "the signer's certificate lacks nonRepudiation: it may be an authentication certificate");
+	eid_sig__warn(s, "revocation status not checked: no revocation data in a B-B signature");
+	return EID_OK;
+}
