@@ -125,6 +125,14 @@ EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *sig);
  */
 EID_EXTERN int eid_sig_report_certification(const eid_sig_report *sig);
 
+/**
+ * What the signature's digests cover, one description per signed data object
+ * (XAdES: "the whole document", "element invoice (Id x)", "file 'a.pdf'").
+ * Empty for formats that sign one thing (CAdES, PAdES).
+ */
+EID_EXTERN size_t eid_sig_report_signed_data_count(const eid_sig_report *sig);
+EID_EXTERN const char *eid_sig_report_signed_data(const eid_sig_report *sig, size_t i);
+
 /** Certificates from the signer up to the anchor, as subjects. */
 EID_EXTERN size_t eid_sig_report_chain_count(const eid_sig_report *sig);
 EID_EXTERN const char *eid_sig_report_chain_subject(const eid_sig_report *sig, size_t i);

@@ -136,6 +136,7 @@ static void sig_free(eid_sig_report *s)
 	free(s->algorithm);
 	free(s->field);
 	strlist_clear(&s->chain);
+	strlist_clear(&s->signed_data);
 	strlist_clear(&s->warnings);
 	strlist_clear(&s->errors);
 	free(s);
@@ -187,6 +188,11 @@ EID_EXTERN const char *eid_sig_report_hash(const eid_sig_report *s) { return s ?
 EID_EXTERN const char *eid_sig_report_algorithm(const eid_sig_report *s) { return s ? s->algorithm : NULL; }
 EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *s) { return s ? s->claimed_time : -1; }
 EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *s) { return s ? s->field : NULL; }
+EID_EXTERN size_t eid_sig_report_signed_data_count(const eid_sig_report *s) { return s ? s->signed_data.n : 0; }
+EID_EXTERN const char *eid_sig_report_signed_data(const eid_sig_report *s, size_t i)
+{
+	return s && i < s->signed_data.n ? s->signed_data.items[i] : NULL;
+}
 EID_EXTERN int eid_sig_report_certification(const eid_sig_report *s) { return s ? s->certification : 0; }
 EID_EXTERN size_t eid_sig_report_chain_count(const eid_sig_report *s) { return s ? s->chain.n : 0; }
 EID_EXTERN size_t eid_sig_report_warning_count(const eid_sig_report *s) { return s ? s->warnings.n : 0; }
@@ -263,6 +269,9 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 		if (rc == EID_OK && s->certification > 0)
 			rc = eid_buf__printf(out, "  Certifies:     the document; permits after it %s (DocMDP P=%d)\n",
 					     eid_report__docmdp_words(s->certification), s->certification);
+		for (j = 0; j < s->signed_data.n && rc == EID_OK; j++)
+			rc = eid_buf__printf(out, "  %s %s\n", j == 0 ? "Signed data:  " : "              ",
+					     s->signed_data.items[j]);
 		for (j = 0; j < s->chain.n && rc == EID_OK; j++)
 			rc = eid_buf__printf(out, "  %s %s\n", j == 0 ? "Chain:        " : "              ",
 					     s->chain.items[j]);
@@ -339,6 +348,8 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 		json_object_object_add(js, "digestAlgorithm", jstr(s->hash));
 		json_object_object_add(js, "signatureAlgorithm", jstr(s->algorithm));
 		json_object_object_add(js, "keyBits", json_object_new_int((int)s->key_bits));
+		if (s->signed_data.n > 0)
+			json_object_object_add(js, "signedData", jlist(&s->signed_data));
 		json_object_object_add(js, "certificateChain", jlist(&s->chain));
 		json_object_object_add(js, "errors", jlist(&s->errors));
 		json_object_object_add(js, "warnings", jlist(&s->warnings));

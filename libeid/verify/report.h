@@ -26,6 +26,7 @@ struct eid_sig_report {
 	char *field;               /* a PDF signature's field name */
 	int certification;         /* a PDF certification's DocMDP permission, 1..3; 0: none */
 	eid_strlist chain;
+	eid_strlist signed_data;   /* what the signature's digests cover, one line each */
 	eid_strlist warnings;
 	eid_strlist errors;
 };

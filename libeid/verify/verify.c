@@ -1,18 +1,69 @@
 /* Entry points of validation: recognise the format, run its process. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "verify.h"
 #include "../cms/cms.h"
+#include "../xml/xml.h"
 
 static int check_opts(const eid_verify_opts *o)
 {
 	if (o->version != EID_VERIFY_OPTS_VERSION)
 		return eid_error__set(EID_EVERSION, "eid_verify_opts version %u is unknown", o->version);
 	return EID_OK;
+}
+
+/*
+ * The files a detached XML signature names: --data FILE supplies one (matched
+ * by its base name), --data DIR a folder to look them up in.  Names are
+ * relative and never leave the folder (the URI decoding refused "..").
+ */
+static int data_digest(void *ctx, const char *name, EVP_MD_CTX *md)
+{
+	const char *data = ctx, *base;
+	char path[4096];
+	unsigned char chunk[65536];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = EID_OK;
+
+	if (data == NULL)
+		return eid_error__set(EID_ENOTFOUND, "the signed file was not given (--data)");
+	if (stat(data, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", data, name) >= sizeof(path))
+			return eid_error__set(EID_ETOOBIG, "a path too long");
+	} else {
+		base = strrchr(data, '/');
+		base = base ? base + 1 : data;
+		if (strcmp(base, name) != 0)
+			return eid_error__set(EID_ENOTFOUND, "not given (--data names '%.200s')", base);
+		snprintf(path, sizeof(path), "%s", data);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return eid_error__set(EID_ENOTFOUND, "cannot open '%s': %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && rc == EID_OK)
+		if (!EVP_DigestUpdate(md, chunk, (size_t)n))
+			rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (n < 0 && rc == EID_OK)
+		rc = eid_error__set(EID_EIO, "cannot read '%s': %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static int is_xml(const unsigned char *p, size_t len)
+{
+	size_t i = len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i < len && p[i] == '<';
 }
 
 static int verify_mem(eid_report **out, const char *name, const unsigned char *data, size_t len,
@@ -23,9 +74,13 @@ static int verify_mem(eid_report **out, const char *name, const unsigned char *d
 
 	if ((rc = eid_report__new(&r, name, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
 		return rc;
-	if (len >= 1 && (data[0] == 0x30 || (len > 10 && memcmp(data, "-----BEGIN", 10) == 0)))
+	if (len >= 1 && (data[0] == 0x30 || (len > 10 && memcmp(data, "-----BEGIN", 10) == 0))) {
 		rc = eid_verify__cades(r, data, len, o);
-	else
+	} else if (is_xml(data, len)) {
+		eid_xml_resolver res = { data_digest, (void *)(uintptr_t)o->data_path };
+
+		rc = eid_verify__xades(r, data, len, name, &res, o);
+	} else
 		rc = eid_error__set(EID_EUNSUPPORTED, "the signature format of '%s' is not recognised",
 				    name ? name : "the input");
 	if (rc < 0) {
@@ -91,7 +146,7 @@ EID_EXTERN int eid_verify_file(eid_report **out, const char *path, const eid_ver
 			return EID_OK;
 		}
 	}
-	if ((rc = eid_io__read_file(path, EID_CMS_MAX_SIZE, &data)) < 0)
+	if ((rc = eid_io__read_file(path, EID_XML_MAX_SIZE, &data)) < 0)
 		return rc;
 	rc = verify_mem(out, path, data.data, data.len, o);
 	eid_buf_clear(&data);

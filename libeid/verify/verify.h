@@ -22,6 +22,17 @@ typedef struct eid_cms_input {
 int eid_verify__cms(eid_report *r, const unsigned char *data, size_t len, const eid_cms_input *in,
 		    const eid_verify_opts *o);
 int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, const eid_verify_opts *o);
+
+/* Where the files a detached XML signature names come from (the caller's files, or a container's). */
+typedef struct eid_xml_resolver {
+	/* Hash the content named @name (a decoded, relative name) into @md; EID_ENOTFOUND if not supplied. */
+	int (*digest)(void *ctx, const char *name, EVP_MD_CTX *md);
+	void *ctx;
+} eid_xml_resolver;
+
+/* Validate every XML signature in a document (@name for messages). */
+int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
+		      const eid_xml_resolver *res, const eid_verify_opts *o);
 int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o);
 /* The signer's names, serial and key size into @s. */
 void eid_verify__signer_info(eid_sig_report *s, X509 *signer);
