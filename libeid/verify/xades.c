@@ -39,6 +39,9 @@ typedef struct sigctx {
 	char **ref_ids;            /* Ids of the data references */
 	char **ref_what;           /* their descriptions */
 	size_t nrefs;
+	xmlNodePtr targets[64];    /* same-document nodes the references cover (NULL: the whole document) */
+	size_t ntargets;
+	int whole_doc;
 	int failed;                /* a decisive format, hash or signature failure */
 } sigctx;
 
@@ -49,8 +52,19 @@ static char *attr_of(xmlNodePtr n, const char *name)
 	return (char *)v;
 }
 
+/*
+ * The text of a value element (DigestValue, SignatureValue, X509Certificate,
+ * SigningTime...): text only, no comment, processing instruction or element
+ * in it, so that every reader of the document sees the same value.  NULL
+ * otherwise.
+ */
 static char *text_of(xmlNodePtr n)
 {
+	xmlNodePtr c;
+
+	for (c = n ? n->children : NULL; c != NULL; c = c->next)
+		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
+			return NULL;
 	return n ? (char *)xmlNodeGetContent(n) : NULL;
 }
 
@@ -309,6 +323,10 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 			goto out;
 		}
 		if (target == NULL)
+			c->whole_doc = 1;
+		else if (c->ntargets < sizeof(c->targets) / sizeof(c->targets[0]))
+			c->targets[c->ntargets++] = target;
+		if (target == NULL)
 			snprintf(what, sizeof(what), "the whole document%s", t.enveloped ? " (the signature left out)" : "");
 		else
 			snprintf(what, sizeof(what), "element %.100s with Id '%.100s'%s", (const char *)target->name, uri + 1,
@@ -466,6 +484,32 @@ static int check_value(sigctx *c, xmlNodePtr signed_info, X509 *cert, eid_sig_sc
 	return good;
 }
 
+/*
+ * A ds:Object of this signature that no reference covers holds unsigned
+ * content: an application that reads it would read what nobody signed (the
+ * signature wrapping attacks hide the original there, or put a decoy).
+ */
+static void warn_unsigned_objects(sigctx *c, xmlNodePtr qp)
+{
+	xmlNodePtr x;
+	size_t k, n = 0;
+
+	for (x = first_element(c->sig); x != NULL; x = next_element(x)) {
+		int covered = c->whole_doc && !is_ancestor(c->sig, x) ? 1 : 0;
+
+		if (!eid_xml__is(x, EID_NS_DS, "Object"))
+			continue;
+		n++;
+		if (qp != NULL && is_ancestor(x, qp))
+			continue;
+		for (k = 0; k < c->ntargets && !covered; k++)
+			covered = is_ancestor(c->targets[k], x) || is_ancestor(x, c->targets[k]);
+		if (!covered)
+			eid_sig__warn(c->s, "ds:Object %zu of the signature is not signed: whatever it holds is not covered "
+					    "by any reference", n);
+	}
+}
+
 /* ---- one signature ---- */
 
 static int verify_signature(eid_report *r, xmlDocPtr doc, xmlNodePtr sig, const eid_xml_resolver *res,
@@ -611,6 +655,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, xmlNodePtr sig, const 
 	}
 	for (k = 0; k < c.nrefs; k++)
 		eid_strlist__add(&c.s->signed_data, c.ref_what[k]);
+	warn_unsigned_objects(&c, qp);
 
 	/* the signer: the certificate SigningCertificate(V2) names, whose key verified the value */
 	if ((rc = keyinfo_certs(sig, certs)) < 0) {
