@@ -14,7 +14,7 @@ cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
 inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1 libxml-2.0 libzip)"
 libs="$(pkg-config --libs libcrypto json-c zlib libxml-2.0 libzip) -ldl -lpthread"
-srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,verify}/*.c)
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,verify}/*.c)
 
 pki=$build/tests/run/pki
 [ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }
@@ -47,6 +47,18 @@ if [ -x "$build/tools/eid-sign" ] && [ -f "$pdfs/sigfields.pdf" ]; then
 	python3 "$top/tests/pdf/attack.py" content "$out/corpus-pdf/signed.pdf" "$out/corpus-pdf/changed.pdf"
 fi
 
+# XML: signatures of every packaging, made by eid-sign with a PKCS#12 key.
+mkdir -p "$out/corpus-xml"
+if [ -x "$build/tools/eid-sign" ]; then
+	printf '<invoice xmlns="urn:x"><id Id="i1">42</id><!-- c --><amount>1.50</amount></invoice>\n' > "$out/corpus-xml/plain.xml"
+	printf 'data\n' > "$out/data.txt"
+	for p in enveloped enveloping; do
+		sign -f xades --packaging $p "$out/corpus-xml/plain.xml" -o "$out/corpus-xml/$p.xml"
+	done
+	sign -f xades --packaging enveloping "$out/data.txt" -o "$out/corpus-xml/base64.xml"
+	sign -f xades --packaging detached "$out/data.txt" -o "$out/corpus-xml/detached.xml"
+fi
+
 # Seed images: PNGs of every colour type and bit depth, and JPEGs (baseline,
 # progressive, Adobe CMYK) rendered from the test PDFs.
 mkdir -p "$out/corpus-image"
@@ -76,7 +88,7 @@ for f in "$build"/tests/run/pdf/*.pdf; do
 done
 
 status=0
-for h in fuzz_cms fuzz_cert fuzz_pdf fuzz_image; do
+for h in fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml; do
 	echo "== $h: building"
 	# shellcheck disable=SC2086
 	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs
