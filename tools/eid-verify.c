@@ -19,13 +19,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s FILE... [--trust FILE|DIR]... [--data FILE] [--json] [--online]\n"
+		"Usage: %s FILE... [--trust FILE|DIR]... [--data FILE|DIR] [--json] [--online]\n"
 		"Validate the signatures in each FILE and report per signature an indication\n"
 		"(TOTAL-PASSED, INDETERMINATE, TOTAL-FAILED) and sub-indication (ETSI EN 319 102-1).\n"
 		"\n"
 		"  -t, --trust FILE|DIR  trust anchors: PEM or DER certificates, or a folder of them\n"
-		"  -d, --data FILE       the signed file, for detached signatures (default for\n"
-		"                        X.p7s: X, when it exists); it applies to every FILE\n"
+		"  -d, --data FILE|DIR   the signed file, for detached signatures (default for\n"
+		"                        X.p7s: X, when it exists); it applies to every FILE;\n"
+		"                        a folder holds the files a detached XML signature names\n"
 		"  -j, --json            the report as JSON (an array when several files are given)\n"
 		"      --online          fetch revocation data (not built yet: reported as a warning)\n"
 		"  -q, --quiet           print nothing, only set the exit status\n"
