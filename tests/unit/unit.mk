@@ -35,6 +35,7 @@ EID_UNIT_TESTS = \
 	tests/unit/check_pdf \
 	tests/unit/check_image \
 	tests/unit/check_xml \
+	tests/unit/check_xades \
 	tests/unit/check_pades
 
 check_PROGRAMS += $(EID_UNIT_TESTS)
@@ -89,6 +90,10 @@ tests_unit_check_image_LDADD = $(EID_UNIT_LDADD)
 tests_unit_check_xml_SOURCES = tests/unit/check_xml.c
 tests_unit_check_xml_CFLAGS = $(EID_UNIT_CFLAGS)
 tests_unit_check_xml_LDADD = $(EID_UNIT_LDADD)
+
+tests_unit_check_xades_SOURCES = tests/unit/check_xades.c
+tests_unit_check_xades_CFLAGS = $(EID_UNIT_CFLAGS)
+tests_unit_check_xades_LDADD = $(EID_UNIT_LDADD)
 
 tests_unit_check_pades_SOURCES = tests/unit/check_pades.c
 tests_unit_check_pades_CFLAGS = $(EID_UNIT_CFLAGS)
