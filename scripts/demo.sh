@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: install what is needed, build libeid,
 # make a demo PKI and a SoftHSM2 token on the fly, sign the sample documents
-# in every format built so far (CAdES, PAdES), verify them and show the reports.
+# in every format built so far (CAdES, PAdES, XAdES), verify them and show the reports.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/scripts/install-deps.sh" >/dev/null
@@ -67,6 +67,22 @@ python3 "$top/tests/pdf/pdfgen.py" sigfields "$demo/form.pdf"
 echo "-- someone then adds a text box over the certified page (an Evil Annotation):"
 python3 "$top/tests/pdf/attack.py" annot "$out/form-signed.pdf" "$demo/form-annotated.pdf" FreeText
 "$verify" "$demo/form-annotated.pdf" --trust "$demo/pki/root.crt" | grep -E '^Signature|Indication|Failure|Result' || true
+
+echo
+echo "== XAdES B-B: an XML invoice signed enveloped, and two files signed detached"
+cat > "$demo/invoice.xml" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<invoice xmlns="urn:example:invoice"><id>2026-042</id><amount currency="EUR">1250.00</amount></invoice>
+EOF
+"$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN "$demo/invoice.xml" -o "$out/invoice-signed.xml"
+"$verify" "$out/invoice-signed.xml" --trust "$demo/pki/root.crt" | grep -E '^Signature|Indication|Signed by|Signed data|Result'
+mkdir -p "$demo/files"
+cp "$sample" "$demo/files/"
+cp "$demo/invoice.xml" "$demo/files/"
+"$sign" --module "$module" --token libeid-test --cert-label P256 --pin env:EID_DEMO_PIN -f xades \
+	"$demo/files/$(basename "$sample")" "$demo/files/invoice.xml" -o "$out/files-signature.xml"
+"$verify" "$out/files-signature.xml" --data "$demo/files" --trust "$demo/pki/root.crt" |
+	grep -E '^Signature|Indication|Signed by|Signed data|   +file|Result'
 
 echo
 echo "== A tampered document is caught"
