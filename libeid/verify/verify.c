@@ -25,14 +25,11 @@ static int check_opts(const eid_verify_opts *o)
  * by its base name), --data DIR a folder to look them up in.  Names are
  * relative and never leave the folder (the URI decoding refused "..").
  */
-static int data_digest(void *ctx, const char *name, EVP_MD_CTX *md)
+static int data_digest(void *ctx, const char *name, const EVP_MD *md, unsigned char *out, unsigned int *len)
 {
 	const char *data = ctx, *base;
 	char path[4096];
-	unsigned char chunk[65536];
 	struct stat st;
-	ssize_t n;
-	int fd, rc = EID_OK;
 
 	if (data == NULL)
 		return eid_error__set(EID_ENOTFOUND, "the signed file was not given (--data)");
@@ -46,15 +43,9 @@ static int data_digest(void *ctx, const char *name, EVP_MD_CTX *md)
 			return eid_error__set(EID_ENOTFOUND, "not given (--data names '%.200s')", base);
 		snprintf(path, sizeof(path), "%s", data);
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return eid_error__set(EID_ENOTFOUND, "cannot open '%s': %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && rc == EID_OK)
-		if (!EVP_DigestUpdate(md, chunk, (size_t)n))
-			rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
-	if (n < 0 && rc == EID_OK)
-		rc = eid_error__set(EID_EIO, "cannot read '%s': %s", path, strerror(errno));
-	close(fd);
-	return rc;
+	if (stat(path, &st) != 0)
+		return eid_error__set(EID_ENOTFOUND, "'%s' does not exist", path);
+	return eid_cms__digest_file(path, md, out, len);
 }
 
 static int is_xml(const unsigned char *p, size_t len)

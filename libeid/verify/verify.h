@@ -25,8 +25,8 @@ int eid_verify__cades(eid_report *r, const unsigned char *data, size_t len, cons
 
 /* Where the files a detached XML signature names come from (the caller's files, or a container's). */
 typedef struct eid_xml_resolver {
-	/* Hash the content named @name (a decoded, relative name) into @md; EID_ENOTFOUND if not supplied. */
-	int (*digest)(void *ctx, const char *name, EVP_MD_CTX *md);
+	/* The digest with @md of the content named @name (a decoded, relative name); EID_ENOTFOUND if not supplied. */
+	int (*digest)(void *ctx, const char *name, const EVP_MD *md, unsigned char *out, unsigned int *len);
 	void *ctx;
 } eid_xml_resolver;
 

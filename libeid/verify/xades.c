@@ -273,7 +273,7 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 	xmlNodePtr target = NULL;
 	transforms t;
 	eid_hash hash;
-	int rc = EID_OK, nt = 0, is_props;
+	int rc = EID_OK, nt = 0, is_props, external = 0;
 
 	memset(&t, 0, sizeof(t));
 	is_props = type != NULL && strcmp(type, EID_XADES_SIGNED_PROPS_TYPE) == 0;
@@ -334,6 +334,7 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 		if (is_props)
 			c->signed_props = target;
 	} else {
+		external = 1;
 		if (nt > 0) {
 			fail(c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE,
 			     "reference %zu: transforms on a detached reference are not accepted", index + 1);
@@ -344,7 +345,7 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 			eid_error_clear();
 			goto out;
 		}
-		rc = c->res && c->res->digest ? c->res->digest(c->res->ctx, name, md)
+		rc = c->res && c->res->digest ? c->res->digest(c->res->ctx, name, eid_hash__md(hash), got, &got_len)
 					      : eid_error__set(EID_ENOTFOUND, "no signed files were given");
 		if (rc < 0) {
 			if (rc != EID_ENOTFOUND && rc != EID_EIO && rc != EID_ETOOBIG && rc != EID_EFORMAT)
@@ -357,7 +358,7 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 		}
 		snprintf(what, sizeof(what), "file '%.500s'", name);
 	}
-	if (!EVP_DigestFinal_ex(md, got, &got_len)) {
+	if (!external && !EVP_DigestFinal_ex(md, got, &got_len)) { /* a file's digest comes whole */
 		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
 		goto out;
 	}

@@ -445,7 +445,7 @@ static int prep_new(eid_xades_prep **out, const eid_signer *signer, eid_xades_op
 }
 
 int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, const eid_xades_ref *refs,
-				size_t n, const eid_xades_opts *opts)
+				size_t n, const eid_xades_opts *opts, int asic_root)
 {
 	static const eid_xades_opts defaults = EID_XADES_OPTS_INIT;
 	eid_xades_opts o = opts ? *opts : defaults;
@@ -461,8 +461,21 @@ int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, 
 		return rc;
 	if ((p->doc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
 		rc = eid_error__set(EID_ENOMEM, NULL);
-	if (rc == EID_OK)
+	if (rc == EID_OK && asic_root) {
+		xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"XAdESSignatures");
+		xmlNsPtr ns = root ? xmlNewNs(root, (const xmlChar *)EID_NS_ASIC, (const xmlChar *)"asic") : NULL;
+
+		if (ns == NULL) {
+			xmlFreeNode(root);
+			rc = eid_error__set(EID_ENOMEM, NULL);
+		} else {
+			xmlSetNs(root, ns);
+			xmlDocSetRootElement(p->doc, root);
+			rc = builder_start(&b, signer, &o, p->doc, root);
+		}
+	} else if (rc == EID_OK) {
 		rc = builder_start(&b, signer, &o, p->doc, NULL);
+	}
 	if (rc == EID_OK)
 		rc = add_qualifying_props(&b, signer);
 	for (i = 0; rc == EID_OK && i < n; i++) {
@@ -640,7 +653,7 @@ EID_EXTERN int eid_xades_prepare(eid_xades_prep **out, const eid_signer *signer,
 		refs[i].mime_type = data[i].mime_type ? data[i].mime_type : eid_xades__mime_guess(data[i].path);
 	}
 	if (rc == EID_OK)
-		rc = eid_xades__prepare_detached(out, signer, refs, n, &o);
+		rc = eid_xades__prepare_detached(out, signer, refs, n, &o, 0);
 	for (i = 0; uris != NULL && i < n; i++)
 		eid_buf_clear(&uris[i]);
 	free(uris);
