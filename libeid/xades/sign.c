@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <libxml/xmlsave.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
@@ -674,11 +675,15 @@ EID_EXTERN int eid_xades_prep_digest(const eid_xades_prep *p, const unsigned cha
 	return EID_OK;
 }
 
+static int append_out(void *ctx, const char *p, int len)
+{
+	return eid_buf__append(ctx, p, (size_t)len) == EID_OK ? len : -1;
+}
+
 EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, size_t sig_len, eid_buf *out)
 {
 	eid_buf der = EID_BUF_INIT, raw = EID_BUF_INIT, b64 = EID_BUF_INIT;
-	xmlChar *mem = NULL;
-	int size = 0, rc;
+	int rc;
 
 	if (p == NULL || sig == NULL || sig_len == 0 || out == NULL)
 		return eid_error__set(EID_EINVAL, "eid_xades_complete: NULL or empty argument");
@@ -709,9 +714,12 @@ EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, s
 	if (rc == EID_OK && (rc = eid_buf__append(&b64, "", 1)) == EID_OK)
 		xmlNodeSetContent(p->sigvalue, b64.data);
 	if (rc == EID_OK) {
-		xmlDocDumpMemoryEnc(p->doc, &mem, &size, "UTF-8");
-		rc = mem != NULL ? eid_buf_set(out, mem, (size_t)size) : eid_error__set(EID_ENOMEM, NULL);
-		xmlFree(mem);
+		/* serialized straight into @out, without a copy in between */
+		xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(append_out, NULL, out, NULL);
+
+		out->len = 0;
+		if (ob == NULL || xmlSaveFormatFileTo(ob, p->doc, "UTF-8", 0) < 0)
+			rc = eid_error__set(EID_ENOMEM, "the signed document cannot be written out");
 	}
 	if (rc == EID_OK)
 		p->completed = 1;
