@@ -48,8 +48,9 @@ static void usage(FILE *f)
 		"Sign files with a key on a PKCS#11 token or card, or in a PKCS#12 file.\n"
 		"\n"
 		"  -o, --output FILE        the signature to write (written atomically)\n"
-		"  -f, --format FMT         cades, pades or xades (asice, asics: not yet built);\n"
-		"                           default: pades for a .pdf input, xades for .xml\n"
+		"  -f, --format FMT         cades, pades, xades, asice or asics; default: pades\n"
+		"                           for a .pdf input, xades for .xml, asice otherwise\n"
+		"                           (signing an ASiC-E container adds a signature to it)\n"
 		"  -l, --level LEVEL        B-B (B-T, B-LT, B-LTA: not yet built)\n"
 		"      --hash ALG           sha256 (default), sha384 or sha512\n"
 		"      --pss                RSA-PSS instead of PKCS#1 v1.5 for RSA keys\n"
@@ -277,6 +278,18 @@ static int sign_xades(eid_signer *signer, int n, char **inputs, const eid_xades_
 	return rc;
 }
 
+/* A ZIP file: signing it with -f asice adds a signature to the container. */
+static int is_container(const char *path)
+{
+	unsigned char head[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(head, 1, sizeof(head), f) : 0;
+
+	if (f != NULL)
+		fclose(f);
+	return n == 4 && memcmp(head, "PK\x03\x04", 4) == 0;
+}
+
 static const char *guess_format(int n_inputs, char **inputs)
 {
 	const char *dot;
@@ -331,7 +344,8 @@ int main(int argc, char **argv)
 	eid_signer *signer = NULL;
 	eid_buf out = EID_BUF_INIT;
 	eid_xades_opts xo = EID_XADES_OPTS_INIT;
-	int c, rc, status = CLI_EXIT_ERROR, pades = 0, xades = 0;
+	eid_asic_opts ao = EID_ASIC_OPTS_INIT;
+	int c, rc, status = CLI_EXIT_ERROR, pades = 0, xades = 0, asic = 0;
 
 	cli_set_prog(argv[0]);
 	memset(&a, 0, sizeof(a));
@@ -380,30 +394,30 @@ int main(int argc, char **argv)
 	}
 	if (a.format == NULL) {
 		a.format = guess_format(argc - optind, argv + optind);
-		if (strcmp(a.format, "pades") != 0 && strcmp(a.format, "xades") != 0) {
-			cli_err("the input calls for -f %s, which is not built yet; use -f cades or -f xades", a.format);
-			return CLI_EXIT_ERROR;
-		}
 	}
 	if (strcasecmp(a.format, "cades") != 0 && strcasecmp(a.format, "pades") != 0 &&
-	    strcasecmp(a.format, "xades") != 0) {
-		int known = strcasecmp(a.format, "asice") == 0 || strcasecmp(a.format, "asics") == 0;
-
-		cli_err(known ? "format '%s' is not built yet; use -f cades, -f pades or -f xades"
-			      : "unknown format '%s' (cades, pades, xades, asice or asics)", a.format);
+	    strcasecmp(a.format, "xades") != 0 && strcasecmp(a.format, "asice") != 0 &&
+	    strcasecmp(a.format, "asics") != 0) {
+		cli_err("unknown format '%s' (cades, pades, xades, asice or asics)", a.format);
 		return CLI_EXIT_ERROR;
 	}
 	pades = strcasecmp(a.format, "pades") == 0;
 	xades = strcasecmp(a.format, "xades") == 0;
-	if (!xades && (a.packaging || a.role || a.policy_implied)) {
-		cli_err("--packaging, --role and --policy-implied are for XML signatures (-f xades)");
+	asic = strcasecmp(a.format, "asice") == 0 ? 'E' : strcasecmp(a.format, "asics") == 0 ? 'S' : 0;
+	if (!xades && !asic && (a.role || a.policy_implied)) {
+		cli_err("--role and --policy-implied are for XML signatures (-f xades, asice, asics)");
+		return CLI_EXIT_ERROR;
+	}
+	if (!xades && a.packaging) {
+		cli_err("--packaging is for XML signatures (-f xades)");
 		return CLI_EXIT_ERROR;
 	}
 	if (xades && parse_packaging(&a, argc - optind, argv + optind, &xo.packaging) < 0)
 		return CLI_EXIT_ERROR;
-	if (argc - optind != 1 && !(xades && xo.packaging == EID_XADES_DETACHED)) {
+	if (argc - optind != 1 && !(xades && xo.packaging == EID_XADES_DETACHED) && asic != 'E') {
 		cli_err(pades ? "a PDF signature covers one file"
 			: xades ? "an enveloped or enveloping signature covers one file"
+			: asic ? "an ASiC-S container holds one file (ASiC-E takes several)"
 				: "a CAdES detached signature covers one file");
 		return CLI_EXIT_ERROR;
 	}
@@ -462,6 +476,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (pades) {
 		rc = eid_pades_sign(signer, argv[optind], a.output, &po);
+	} else if (asic) {
+		ao.type = asic == 'S' ? EID_ASIC_S : EID_ASIC_E;
+		ao.xades = xo;
+		if (asic == 'E' && argc - optind == 1 && is_container(argv[optind]))
+			rc = eid_asic_add_signature(signer, argv[optind], a.output, &ao);
+		else
+			rc = eid_asic_sign(signer, (const char *const *)(argv + optind), (size_t)(argc - optind), a.output, &ao);
 	} else if (xades) {
 		rc = sign_xades(signer, argc - optind, argv + optind, &xo, &out);
 		if (rc == EID_OK)
@@ -476,7 +497,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "%s: signed '%s' as %s (%s %s, %s) into '%s'\n", cli_prog, argv[optind],
-		eid_signer_name(signer), pades ? "PAdES" : xades ? "XAdES" : "CAdES", eid_level_name(co.level),
+		eid_signer_name(signer),
+		pades ? "PAdES" : xades ? "XAdES" : asic == 'E' ? "ASiC-E XAdES" : asic ? "ASiC-S XAdES" : "CAdES",
+		eid_level_name(co.level),
 		eid_hash_name(co.hash == EID_HASH_DEFAULT ? EID_HASH_SHA256 : co.hash),
 		a.output);
 	status = CLI_EXIT_OK;

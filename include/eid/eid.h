@@ -14,6 +14,7 @@
 #include "cades.h"
 #include "pades.h"
 #include "xades.h"
+#include "asic.h"
 #include "verify.h"
 
 #endif

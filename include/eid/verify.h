@@ -116,7 +116,7 @@ EID_EXTERN const char *eid_sig_report_algorithm(const eid_sig_report *sig);    /
 /** The claimed signing time (seconds since 1970), or -1 when absent. */
 EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *sig);
 
-/** A PDF signature's field name (borrowed), or NULL for other formats. */
+/** A PDF signature's field name, or the container entry holding an ASiC signature (borrowed); else NULL. */
 EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *sig);
 /**
  * For a PDF certification signature, the permission (DocMDP P) it sets for

@@ -117,19 +117,21 @@ EID_EXTERN int eid_verify_file(eid_report **out, const char *path, const eid_ver
 	if ((rc = check_opts(o)) < 0)
 		return rc;
 	{
-		/* A PDF is read in place, as a stream: it may be far larger than a CMS file. */
+		/* A PDF or a container is read in place: it may be far larger than a signature file. */
 		unsigned char head[8] = { 0 };
 		FILE *f = fopen(path, "rb");
 		size_t n = f ? fread(head, 1, sizeof(head), f) : 0;
 
 		if (f != NULL)
 			fclose(f);
-		if (n >= 5 && memcmp(head, "%PDF-", 5) == 0) {
+		int pdf = n >= 5 && memcmp(head, "%PDF-", 5) == 0, zip = n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
+
+		if (pdf || zip) {
 			eid_report *r = NULL;
 
 			if ((rc = eid_report__new(&r, path, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
 				return rc;
-			if ((rc = eid_verify__pades(r, path, o)) < 0) {
+			if ((rc = pdf ? eid_verify__pades(r, path, o) : eid_verify__asic(r, path, o)) < 0) {
 				eid_report_free(r);
 				return rc;
 			}

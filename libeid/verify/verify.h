@@ -34,6 +34,7 @@ typedef struct eid_xml_resolver {
 int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
 		      const eid_xml_resolver *res, const eid_verify_opts *o);
 int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o);
+int eid_verify__asic(eid_report *r, const char *path, const eid_verify_opts *o);
 /* The signer's names, serial and key size into @s. */
 void eid_verify__signer_info(eid_sig_report *s, X509 *signer);
 /*

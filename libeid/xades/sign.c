@@ -496,10 +496,10 @@ int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, 
 	return EID_OK;
 }
 
-/* The base name of @path, percent-encoded as a relative URI reference. */
+/* The base name of @path, percent-encoded as a relative URI reference (RFC 3986 unreserved kept, as ASiC does). */
 static int uri_of(const char *path, eid_buf *out)
 {
-	static const char keep[] = "-._~!$&'()*+,;=:@";
+	static const char keep[] = "-._~";
 	const char *base = strrchr(path, '/');
 	const unsigned char *s = (const unsigned char *)(base ? base + 1 : path);
 	int rc = EID_OK;

@@ -14,7 +14,7 @@ cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
 inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1 libxml-2.0 libzip)"
 libs="$(pkg-config --libs libcrypto json-c zlib libxml-2.0 libzip) -ldl -lpthread"
-srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,verify}/*.c)
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,asic,verify}/*.c)
 
 pki=$build/tests/run/pki
 [ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }
@@ -57,7 +57,77 @@ if [ -x "$build/tools/eid-sign" ]; then
 	done
 	sign -f xades --packaging enveloping "$out/data.txt" -o "$out/corpus-xml/base64.xml"
 	sign -f xades --packaging detached "$out/data.txt" -o "$out/corpus-xml/detached.xml"
+	mkdir -p "$out/corpus-zip"
+	sign -f asice "$out/data.txt" "$out/corpus-xml/plain.xml" -o "$out/corpus-zip/signed.asice"
+	sign -f asics "$out/data.txt" -o "$out/corpus-zip/signed.asics"
 fi
+
+# ZIP: ASiC-E and ASiC-S containers with folders, non-ASCII names, data
+# descriptors, Zip64 fields, a comment, and an empty archive.
+mkdir -p "$out/corpus-zip"
+python3 - "$out/corpus-zip" <<'EOF'
+# Seed containers for fuzz_zip: ASiC-E and ASiC-S as other producers write them
+# (stored mimetype first, deflated and stored files, folders, non-ASCII names,
+# data descriptors, Zip64 records, a comment), and an empty archive.
+import io, os, sys, zipfile
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+E = b"application/vnd.etsi.asic-e+zip"
+S = b"application/vnd.etsi.asic-s+zip"
+MANIFEST = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">\n'
+            b' <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.etsi.asic-e+zip"/>\n'
+            b' <manifest:file-entry manifest:full-path="doc.txt" manifest:media-type="text/plain"/>\n'
+            b'</manifest:manifest>\n')
+SIG = b'<asic:XAdESSignatures xmlns:asic="http://uri.etsi.org/02918/v1.2.1#"><ds:Signature/></asic:XAdESSignatures>'
+
+def container(name, mimetype, files, stream=False, zip64=False, comment=b""):
+    raw = io.BytesIO()
+    class NoSeek(io.RawIOBase):  # makes zipfile write data descriptors
+        def writable(self): return True
+        def write(self, b): return raw.write(b)
+    z = zipfile.ZipFile(NoSeek() if stream else raw, "w")
+    z.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+    for fname, data, method in files:
+        info = zipfile.ZipInfo(fname, date_time=(2024, 3, 1, 12, 0, 0))
+        info.compress_type = method
+        if data is None:
+            info.external_attr = 0o40755 << 16 | 0x10
+            z.writestr(info, b"")
+        elif zip64:
+            with z.open(info, "w", force_zip64=True) as f:
+                f.write(data)
+        else:
+            z.writestr(info, data)
+    z.comment = comment
+    z.close()
+    open(os.path.join(out, name), "wb").write(raw.getvalue())
+
+D, S0 = zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED
+text = b"The quick brown fox jumps over the lazy dog.\n" * 40
+container("asic-e.asice", E, [("doc.txt", text, D), ("META-INF/manifest.xml", MANIFEST, D),
+                              ("META-INF/signatures0.xml", SIG, D)])
+container("asic-s.asics", S, [("doc.txt", text, D), ("META-INF/signatures.xml", SIG, D)])
+container("folders.asice", E, [("dossier/", None, S0), ("dossier/sub/", None, S0),
+                               ("dossier/\u00dcberweisung \u2013 M\u00e4rz.pdf", b"%PDF-1.7\n%%EOF\n", D),
+                               ("\u65e5\u672c\u8a9e.txt", "\u3053\u3093\u306b\u3061\u306f".encode(), S0),
+                               ("META-INF/manifest.xml", MANIFEST, D)])
+container("stream.asice", E, [("doc.txt", text, D), ("raw.bin", bytes(range(256)), S0)], stream=True)
+container("zip64.asice", E, [("doc.txt", text, D), ("empty.txt", b"", D)], zip64=True)
+container("comment.asics", S, [("doc.txt", b"x", S0)], comment=b"made by hand")
+container("no-mimetype-first.zip", b"text/plain", [("a.txt", b"a", D)])
+open(os.path.join(out, "empty.zip"), "wb").write(b"PK\x05\x06" + bytes(18))
+
+# A Zip64 end of central directory record and locator in front of a saturated end record.
+import struct
+b = open(os.path.join(out, "asic-s.asics"), "rb").read()
+eocd = b.rfind(b"PK\x05\x06")
+_, disk, cd_disk, n_disk, n, cd_size, cd_off, clen = struct.unpack("<IHHHHIIH", b[eocd:eocd + 22])
+z64 = struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, 45, 45, 0, 0, n, n, cd_size, cd_off)
+loc = struct.pack("<IIQI", 0x07064b50, 0, eocd, 1)
+end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
+open(os.path.join(out, "zip64-eocd.asics"), "wb").write(b[:eocd] + z64 + loc + end)
+EOF
 
 # Seed images: PNGs of every colour type and bit depth, and JPEGs (baseline,
 # progressive, Adobe CMYK) rendered from the test PDFs.
@@ -88,7 +158,7 @@ for f in "$build"/tests/run/pdf/*.pdf; do
 done
 
 status=0
-for h in fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml; do
+for h in fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml fuzz_zip; do
 	echo "== $h: building"
 	# shellcheck disable=SC2086
 	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs

@@ -38,7 +38,10 @@ expect_no_file "$out" "no output for an unreadable input"
 expect_status 3 "output folder missing" p11sign --key-id 01 --pin pass:$PIN -f cades "$T/doc.txt" -o "$T/nodir/out.p7s"
 expect_no_file "$T/nodir" "nothing created for a missing folder"
 
-expect_status 3 "a format not built yet" p11sign --key-id 01 --pin pass:$PIN -f xades "$T/doc.txt" -o "$out"
+expect_status 3 "an unknown format" p11sign --key-id 01 --pin pass:$PIN -f odf "$T/doc.txt" -o "$out"
+expect_status 3 "a text file as enveloped XML" p11sign --key-id 01 --pin pass:$PIN -f xades --packaging enveloped \
+	"$T/doc.txt" -o "$out"
+expect_status 3 "an unknown packaging" p11sign --key-id 01 --pin pass:$PIN -f xades --packaging inside "$T/doc.txt" -o "$out"
 expect_status 3 "a text file as a PDF" p11sign --key-id 01 --pin pass:$PIN -f pades "$T/doc.txt" -o "$out"
 expect_status 3 "a level not built yet" p11sign --key-id 01 --pin pass:$PIN -f cades -l B-T "$T/doc.txt" -o "$out"
 expect_status 3 "an unknown hash" p11sign --key-id 01 --pin pass:$PIN -f cades --hash md5 "$T/doc.txt" -o "$out"

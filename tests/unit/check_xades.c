@@ -1,8 +1,13 @@
-/* Unit tests of XAdES signing (libeid/xades/sign.c) and validation (libeid/verify/xades.c) through the API. */
+/*
+ * Unit tests of XAdES signing (libeid/xades/sign.c) and validation
+ * (libeid/verify/xades.c), and of ASiC containers (libeid/asic/asic.c),
+ * through the API.
+ */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -186,6 +191,67 @@ START_TEST(test_xades_prepare__bad_options_and_inputs)
 }
 END_TEST
 
+START_TEST(test_asic__two_steps_then_a_second_signature)
+{
+	eid_signer *key = p12("citizen-rsa2048.p12"), *other = p12("citizen-p384.p12");
+	const char *files[2] = { xml_in, txt_in };
+	char *box = unit_join(tmp, "box.asice"), *box2 = unit_join(tmp, "box2.asice"), *x = unit_join(tmp, "x.asics");
+	char *root = unit_pki("root.crt");
+	eid_asic_opts o = EID_ASIC_OPTS_INIT;
+	eid_asic_prep *p = NULL;
+	eid_buf sig = EID_BUF_INIT;
+	const unsigned char *tbs;
+	size_t len;
+	eid_hash hash;
+	eid_sig_scheme scheme;
+	eid_verify_opts vo = EID_VERIFY_OPTS_INIT;
+	eid_trust *t = NULL;
+	eid_report *r = NULL;
+
+	ck_assert_int_eq(eid_asic_prepare(&p, key, files, 2, box, &o), EID_OK);
+	ck_assert_int_eq(access(box, F_OK), -1); /* nothing before the value */
+	ck_assert_int_eq(eid_asic_prep_digest(p, &tbs, &len, &hash, &scheme), EID_OK);
+	ck_assert_int_eq(eid_signer_sign_digest(key, scheme, hash, tbs, len, &sig), EID_OK);
+	sig.data[0] ^= 1;
+	ck_assert_int_eq(eid_asic_complete(p, sig.data, sig.len), EID_EINVAL);
+	ck_assert_int_eq(access(box, F_OK), -1);
+	sig.data[0] ^= 1;
+	ck_assert_int_eq(eid_asic_complete(p, sig.data, sig.len), EID_OK);
+	eid_asic_prep_free(p);
+	ck_assert_int_eq(eid_asic_add_signature(other, box, box2, NULL), EID_OK);
+
+	ck_assert_int_eq(eid_trust_new(&t), EID_OK);
+	ck_assert_int_eq(eid_trust_add_file(t, root), EID_OK);
+	vo.trust = t;
+	ck_assert_int_eq(eid_verify_file(&r, box2, &vo), EID_OK);
+	ck_assert_uint_eq(eid_report_signature_count(r), 2);
+	ck_assert_int_eq(eid_report_indication(r), EID_TOTAL_PASSED);
+	ck_assert_str_eq(eid_sig_report_field(eid_report_signature(r, 1)), "META-INF/signatures1.xml");
+	ck_assert_uint_eq(eid_sig_report_signed_data_count(eid_report_signature(r, 1)), 2);
+	eid_report_free(r);
+
+	/* ASiC-S: one file, and no signature added to it */
+	o.type = EID_ASIC_S;
+	ck_assert_int_eq(eid_asic_sign(key, files, 2, x, &o), EID_EINVAL);
+	ck_assert_int_eq(eid_asic_sign(key, files, 1, x, &o), EID_OK);
+	ck_assert_int_eq(eid_asic_add_signature(key, x, box2, NULL), EID_EINVAL);
+	/* names in a container are unique, and mimetype or META-INF/ are not theirs */
+	o.type = EID_ASIC_E;
+	files[1] = xml_in;
+	ck_assert_int_eq(eid_asic_sign(key, files, 2, box, &o), EID_EINVAL);
+	o.version = 9;
+	ck_assert_int_eq(eid_asic_sign(key, files, 1, box, &o), EID_EVERSION);
+	eid_trust_free(t);
+	eid_buf_clear(&sig);
+	eid_signer_free(key);
+	eid_signer_free(other);
+	free(box);
+	free(box2);
+	free(x);
+	free(root);
+}
+END_TEST
+
 static Suite *xades_suite(void)
 {
 	Suite *s = suite_create("xades");
@@ -195,6 +261,7 @@ static Suite *xades_suite(void)
 	tcase_add_test(tc, test_xades_sign__packagings);
 	tcase_add_test(tc, test_xades_prepare__two_steps_with_external_signer);
 	tcase_add_test(tc, test_xades_prepare__bad_options_and_inputs);
+	tcase_add_test(tc, test_asic__two_steps_then_a_second_signature);
 	suite_add_tcase(s, tc);
 	return s;
 }

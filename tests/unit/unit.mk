@@ -36,6 +36,7 @@ EID_UNIT_TESTS = \
 	tests/unit/check_image \
 	tests/unit/check_xml \
 	tests/unit/check_xades \
+	tests/unit/check_zip \
 	tests/unit/check_pades
 
 check_PROGRAMS += $(EID_UNIT_TESTS)
@@ -94,6 +95,10 @@ tests_unit_check_xml_LDADD = $(EID_UNIT_LDADD)
 tests_unit_check_xades_SOURCES = tests/unit/check_xades.c
 tests_unit_check_xades_CFLAGS = $(EID_UNIT_CFLAGS)
 tests_unit_check_xades_LDADD = $(EID_UNIT_LDADD)
+
+tests_unit_check_zip_SOURCES = tests/unit/check_zip.c
+tests_unit_check_zip_CFLAGS = $(EID_UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_check_zip_LDADD = $(EID_UNIT_LDADD)
 
 tests_unit_check_pades_SOURCES = tests/unit/check_pades.c
 tests_unit_check_pades_CFLAGS = $(EID_UNIT_CFLAGS)
