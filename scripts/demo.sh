@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: install what is needed, build libeid,
 # make a demo PKI and a SoftHSM2 token on the fly, sign the sample documents
-# in every format built so far (CAdES, PAdES, XAdES), verify them and show the reports.
+# in every format built so far (CAdES, PAdES, XAdES, ASiC), verify them and show the reports.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/scripts/install-deps.sh" >/dev/null
@@ -83,6 +83,13 @@ cp "$demo/invoice.xml" "$demo/files/"
 	"$demo/files/$(basename "$sample")" "$demo/files/invoice.xml" -o "$out/files-signature.xml"
 "$verify" "$out/files-signature.xml" --data "$demo/files" --trust "$demo/pki/root.crt" |
 	grep -E '^Signature|Indication|Signed by|Signed data|   +file|Result'
+
+echo
+echo "== ASiC-E: a container with the contract and the invoice, signed by two signers"
+(cd "$demo/files" && "$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN \
+	"$(basename "$sample")" invoice.xml -o "$out/dossier.asice")
+"$sign" --pkcs12 "$demo/pki/citizen-p384.p12" --pass pass:test "$out/dossier.asice" -o "$out/dossier.asice"
+"$verify" "$out/dossier.asice" --trust "$demo/pki/root.crt" | grep -E '^Signature|Indication|Signed by|Field|Signed data|   +file|Result'
 
 echo
 echo "== A tampered document is caught"
