@@ -541,8 +541,10 @@ static int prepare_attached(eid_xades_prep *p, const eid_signer *signer, const e
 		else if (!is_xml)
 			eid_error_clear(), rc = EID_OK;
 	}
-	if (rc == EID_OK && is_xml)
+	if (rc == EID_OK && is_xml) {
+		eid_buf_clear(&raw); /* the tree holds it now: not two copies of a big document at once */
 		rc = eid_xml__ids_unique(in);
+	}
 	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPED) {
 		p->doc = in;
 		in = NULL;

@@ -4,7 +4,7 @@
 # checked with python's zipfile, the signatures with xmlsec1 and xadesjs on the
 # unpacked files, and eid-verify judges containers that were changed or forged.
 . "$EID_TEST_SRCDIR/tests/lib.sh"
-NODE_DIR=$EID_TEST_SRCDIR/tests/interop/node
+NODE_DIR=${EID_TEST_NODE_DIR:-$EID_TEST_SRCDIR/tests/interop/node}
 verify() { "$VERIFY" "$@" --trust "$PKI/root.crt"; }
 zipedit() { # IN OUT PYTHON (with zin, zout: zipfile objects; copy(info) copies an entry)
 	python3 - "$@" <<'PY'

@@ -4,7 +4,7 @@
 # eid-verify must accept them.  We verify what xadesjs and xmlsec1 sign, and
 # reject what was changed or forged (the XML signature attack families).
 . "$EID_TEST_SRCDIR/tests/lib.sh"
-NODE_DIR=$EID_TEST_SRCDIR/tests/interop/node
+NODE_DIR=${EID_TEST_NODE_DIR:-$EID_TEST_SRCDIR/tests/interop/node}
 verify() { "$VERIFY" "$@" --trust "$PKI/root.crt"; }
 xmlsec() { # FILE [dir to run in, for detached references]
 	(cd "${2:-$T}" && xmlsec1 --verify --trusted-pem "$PKI/root.crt" --untrusted-pem "$PKI/int.crt" \
