@@ -44,7 +44,9 @@ if bash tests/fuzz/run.sh build "${EID_FUZZ_SECONDS:-30}"; then pass=$((pass + 1
 
 if [ "${EID_SKIP_DISTCHECK:-0}" != 1 ]; then
 	echo "== make distcheck"
-	make -C build distcheck >build/distcheck.log 2>&1 || { tail -40 build/distcheck.log; echo "$pass passed, $fail failed"; exit 1; }
+	if make -C build distcheck >build/distcheck.log 2>&1; then pass=$((pass + 1)); else
+		fail=$((fail + 1)); tail -40 build/distcheck.log; echo "$pass passed, $fail failed"; exit 1
+	fi
 	grep -E '^(=+|[a-z0-9.-]+ archives ready)' build/distcheck.log | tail -3
 fi
 
