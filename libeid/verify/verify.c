@@ -117,21 +117,25 @@ EID_EXTERN int eid_verify_file(eid_report **out, const char *path, const eid_ver
 	if ((rc = check_opts(o)) < 0)
 		return rc;
 	{
-		/* A PDF or a container is read in place: it may be far larger than a signature file. */
-		unsigned char head[8] = { 0 };
+		/* A PDF, a container or an XML document is read in place or as a stream. */
+		unsigned char head[64] = { 0 };
 		FILE *f = fopen(path, "rb");
 		size_t n = f ? fread(head, 1, sizeof(head), f) : 0;
 
 		if (f != NULL)
 			fclose(f);
 		int pdf = n >= 5 && memcmp(head, "%PDF-", 5) == 0, zip = n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
+		int xml = !pdf && !zip && is_xml(head, n);
 
-		if (pdf || zip) {
+		if (pdf || zip || xml) {
+			eid_xml_resolver res = { data_digest, (void *)(uintptr_t)o->data_path };
 			eid_report *r = NULL;
 
 			if ((rc = eid_report__new(&r, path, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
 				return rc;
-			if ((rc = pdf ? eid_verify__pades(r, path, o) : eid_verify__asic(r, path, o)) < 0) {
+			rc = pdf ? eid_verify__pades(r, path, o)
+			   : zip ? eid_verify__asic(r, path, o) : eid_verify__xades_file(r, path, &res, o);
+			if (rc < 0) {
 				eid_report_free(r);
 				return rc;
 			}

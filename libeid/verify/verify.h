@@ -33,6 +33,8 @@ typedef struct eid_xml_resolver {
 /* Validate every XML signature in a document (@name for messages). */
 int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
 		      const eid_xml_resolver *res, const eid_verify_opts *o);
+/* The same for a file, parsed as a stream (never held whole in memory besides its tree). */
+int eid_verify__xades_file(eid_report *r, const char *path, const eid_xml_resolver *res, const eid_verify_opts *o);
 int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o);
 int eid_verify__asic(eid_report *r, const char *path, const eid_verify_opts *o);
 /* The signer's names, serial and key size into @s. */

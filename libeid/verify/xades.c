@@ -735,18 +735,36 @@ static int walk(eid_report *r, xmlDocPtr doc, xmlNodePtr n, const eid_xml_resolv
 	return rc;
 }
 
-int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
-		      const eid_xml_resolver *res, const eid_verify_opts *o)
+static int verify_doc(eid_report *r, xmlDocPtr doc, const char *name, const eid_xml_resolver *res,
+		      const eid_verify_opts *o)
 {
-	xmlDocPtr doc = NULL;
 	size_t found = 0;
 	int rc;
 
-	if ((rc = eid_xml__parse(&doc, data, len, "the signature")) < 0)
-		return rc;
 	rc = walk(r, doc, xmlDocGetRootElement(doc), res, o, (time_t)r->validation_time, &found);
 	if (rc == EID_OK && found == 0)
 		rc = eid_error__set(EID_ENOTFOUND, "'%s' holds no XML signature", name ? name : "the document");
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
+		      const eid_xml_resolver *res, const eid_verify_opts *o)
+{
+	xmlDocPtr doc = NULL;
+	int rc;
+
+	if ((rc = eid_xml__parse(&doc, data, len, "the signature")) < 0)
+		return rc;
+	return verify_doc(r, doc, name, res, o);
+}
+
+int eid_verify__xades_file(eid_report *r, const char *path, const eid_xml_resolver *res, const eid_verify_opts *o)
+{
+	xmlDocPtr doc = NULL;
+	int rc;
+
+	if ((rc = eid_xml__parse_file(&doc, path)) < 0)
+		return rc;
+	return verify_doc(r, doc, path, res, o);
 }

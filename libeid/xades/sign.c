@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <libxml/xmlsave.h>
@@ -28,6 +29,7 @@ struct eid_xades_prep {
 	eid_hash hash;
 	unsigned char tbs[EVP_MAX_MD_SIZE];
 	size_t tbs_len;
+	size_t size_hint;         /* about the size of the signed document: its output buffer is reserved at once */
 	int completed;
 };
 
@@ -531,20 +533,23 @@ static int prepare_attached(eid_xades_prep *p, const eid_signer *signer, const e
 	builder b;
 	int rc = md ? EID_OK : eid_error__set(EID_ENOMEM, NULL), is_xml = 0;
 
-	if (rc == EID_OK)
-		rc = eid_io__read_file(d->path, EID_XML_MAX_SIZE, &raw);
 	if (rc == EID_OK) {
-		rc = eid_xml__parse(&in, raw.data, raw.len, d->path);
+		/* parsed from the file as a stream; its bytes are read whole only to be enveloped in base64 */
+		struct stat st;
+
+		if (stat(d->path, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size < EID_XML_MAX_SIZE)
+			p->size_hint = (size_t)st.st_size * (o->packaging == EID_XADES_ENVELOPING ? 2 : 1) + 65536;
+		rc = eid_xml__parse_file(&in, d->path);
 		is_xml = rc == EID_OK;
-		if (!is_xml && o->packaging == EID_XADES_ENVELOPED)
-			rc = eid_error__wrap("an enveloped signature needs an XML document");
-		else if (!is_xml)
-			eid_error_clear(), rc = EID_OK;
+		if (!is_xml && (o->packaging == EID_XADES_ENVELOPED || rc == EID_EIO || rc == EID_ETOOBIG))
+			rc = o->packaging == EID_XADES_ENVELOPED ? eid_error__wrap("an enveloped signature needs an XML document") : rc;
+		else if (!is_xml) {
+			eid_error_clear();
+			rc = eid_io__read_file(d->path, EID_XML_MAX_SIZE, &raw);
+		}
 	}
-	if (rc == EID_OK && is_xml) {
-		eid_buf_clear(&raw); /* the tree holds it now: not two copies of a big document at once */
+	if (rc == EID_OK && is_xml)
 		rc = eid_xml__ids_unique(in);
-	}
 	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPED) {
 		p->doc = in;
 		in = NULL;
@@ -720,7 +725,11 @@ EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, s
 		xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(append_out, NULL, out, NULL);
 
 		out->len = 0;
-		if (ob == NULL || xmlSaveFormatFileTo(ob, p->doc, "UTF-8", 0) < 0)
+		if (p->size_hint > 0 && (rc = eid_buf__reserve(out, p->size_hint)) < 0) {
+			xmlOutputBufferClose(ob);
+			ob = NULL;
+		}
+		if (rc == EID_OK && (ob == NULL || xmlSaveFormatFileTo(ob, p->doc, "UTF-8", 0) < 0))
 			rc = eid_error__set(EID_ENOMEM, "the signed document cannot be written out");
 	}
 	if (rc == EID_OK)

@@ -4,9 +4,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
@@ -34,7 +38,11 @@ static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_i
 	xmlStopParser(ctxt);
 }
 
-int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what)
+/* no NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID, no HUGE, no network, no XInclude */
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOXINCNODE)
+
+/* Parse from memory (@p) or, when @p is NULL, from the open file @fd (read as a stream, not copied whole). */
+static int parse(xmlDocPtr *out, const void *p, size_t len, int fd, const char *what)
 {
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
@@ -51,9 +59,8 @@ int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what)
 	ctxt->_private = &had_dtd;
 	ctxt->sax->internalSubset = refuse_dtd;
 	ctxt->sax->externalSubset = refuse_dtd;
-	/* no NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID, no HUGE, no network, no XInclude */
-	doc = xmlCtxtReadMemory(ctxt, p, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOXINCNODE);
+	doc = p != NULL ? xmlCtxtReadMemory(ctxt, p, (int)len, NULL, NULL, PARSE_OPTIONS)
+			: xmlCtxtReadFd(ctxt, fd, NULL, NULL, PARSE_OPTIONS);
 	if (had_dtd) {
 		rc = eid_error__set(EID_EFORMAT, "%s: a document type declaration (DOCTYPE) is not accepted", what);
 	} else if (doc == NULL || !ctxt->wellFormed) {
@@ -77,16 +84,24 @@ int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what)
 	return rc;
 }
 
+int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what)
+{
+	return parse(out, p, len, -1, what);
+}
+
 int eid_xml__parse_file(xmlDocPtr *out, const char *path)
 {
-	eid_buf data = EID_BUF_INIT;
-	int rc;
+	struct stat st;
+	int fd, rc;
 
 	*out = NULL;
-	if ((rc = eid_io__read_file(path, EID_XML_MAX_SIZE, &data)) < 0)
-		return rc;
-	rc = eid_xml__parse(out, data.data, data.len, path);
-	eid_buf_clear(&data);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return eid_error__set(EID_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = eid_error__set(EID_EIO, "'%s' is not a regular file", path);
+	else
+		rc = parse(out, NULL, (size_t)st.st_size, fd, path);
+	close(fd);
 	return rc;
 }
 

@@ -27,7 +27,7 @@
 
 /* Parse @len bytes at @p; @what names the document in messages.  Free with xmlFreeDoc. */
 int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what);
-/* The same for a file (at most EID_XML_MAX_SIZE bytes). */
+/* The same for a regular file (at most EID_XML_MAX_SIZE bytes), read as a stream: never held whole in memory. */
 int eid_xml__parse_file(xmlDocPtr *out, const char *path);
 
 /* Canonicalization methods (the values of libxml2's xmlC14NMode). */
