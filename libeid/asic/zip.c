@@ -24,6 +24,7 @@
 #include <zip.h>
 
 #include "zip.h"
+#include "../xml/xml.h"
 
 #define SHOWN 160                   /* room for a name quoted in a message */
 #define CHUNK 65536                 /* streaming buffer */
@@ -1585,11 +1586,9 @@ int asic_manifest_build(const char *const *names, const char *const *media_types
 
 int asic_uri_encode(const char *name, eid_buf *out)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
 	char buf[SHOWN];
 	const char *why;
-	int rc = EID_OK;
+	int rc;
 
 	if (name == NULL || out == NULL)
 		return eid_error__set(EID_EINVAL, "asic_uri_encode: NULL argument");
@@ -1597,19 +1596,7 @@ int asic_uri_encode(const char *name, eid_buf *out)
 	why = name_problem((const unsigned char *)name, strlen(name), 0);
 	if (why != NULL)
 		return eid_error__set(EID_EINVAL, "entry name '%s': %s", shown(name, strlen(name), buf, sizeof(buf)), why);
-	for (p = (const unsigned char *)name; *p != '\0' && rc == EID_OK; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~/", *p) != NULL) {
-			rc = eid_buf__append(out, p, 1);
-		} else {
-			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-			rc = eid_buf__append(out, esc, 3);
-		}
-	}
-	if (rc == EID_OK)
-		rc = eid_buf__reserve(out, 0); /* NUL-terminated even when empty */
-	if (rc < 0)
+	if ((rc = eid_xml__uri_encode(name, out)) < 0)
 		eid_buf_clear(out);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "../asic/zip.h"
 #include "../cms/cms.h"
 #include "../xades/xades.h"
 #include "verify.h"
@@ -211,34 +212,20 @@ static int read_transforms(sigctx *c, xmlNodePtr ref, transforms *t, int *n)
 	return EID_OK;
 }
 
-/* A detached reference's URI as a plain relative name: percent-decoded, safe. */
+/* A detached reference's URI as a plain relative name: percent-decoded, safe (the container's rules). */
 static int decode_uri(const char *uri, char *out, size_t size)
 {
-	size_t i, k = 0;
+	eid_buf name = EID_BUF_INIT;
+	int rc = asic_uri_decode(uri, &name);
 
-	for (i = 0; uri[i] != '\0'; i++) {
-		int ch = (unsigned char)uri[i];
-
-		if (ch == '%') {
-			int hi = eid_hex__digit(uri[i + 1]), lo = hi >= 0 ? eid_hex__digit(uri[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return eid_error__set(EID_EFORMAT, "the reference URI '%.100s' is not a valid URI", uri);
-			ch = hi << 4 | lo;
-			i += 2;
-		} else if (ch == ':' || ch == '?' || ch == '#' || ch == '\\') {
-			return eid_error__set(EID_EUNSUPPORTED, "the reference URI '%.100s' is not a relative file name",
-					      uri);
-		}
-		if (k + 1 >= size)
-			return eid_error__set(EID_ETOOBIG, "the reference URI '%.60s...' is too long", uri);
-		out[k++] = (char)ch;
-	}
-	out[k] = '\0';
-	if (k == 0 || out[0] == '/' || strcmp(out, "..") == 0 || strncmp(out, "../", 3) == 0 || strstr(out, "/../") ||
-	    (k >= 3 && strcmp(out + k - 3, "/..") == 0) || memchr(out, '\0', k) != NULL)
-		return eid_error__set(EID_EFORMAT, "the reference URI '%.100s' leaves its folder", uri);
-	return EID_OK;
+	if (rc == EID_OK && name.len >= size)
+		rc = eid_error__set(EID_ETOOBIG, "the reference URI '%.60s...' is too long", uri);
+	else if (rc < 0)
+		rc = eid_error__wrap("the reference URI '%.100s'", uri);
+	if (rc == EID_OK)
+		memcpy(out, name.data, name.len + 1);
+	eid_buf_clear(&name);
+	return rc;
 }
 
 static int digest_node(sigctx *c, xmlNodePtr node, const transforms *t, EVP_MD_CTX *md)

@@ -498,21 +498,12 @@ int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, 
 	return EID_OK;
 }
 
-/* The base name of @path, percent-encoded as a relative URI reference (RFC 3986 unreserved kept, as ASiC does). */
+/* The base name of @path, percent-encoded as a relative URI reference (as ASiC names its entries). */
 static int uri_of(const char *path, eid_buf *out)
 {
-	static const char keep[] = "-._~";
 	const char *base = strrchr(path, '/');
-	const unsigned char *s = (const unsigned char *)(base ? base + 1 : path);
-	int rc = EID_OK;
 
-	out->len = 0;
-	for (; *s && rc == EID_OK; s++)
-		rc = ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      strchr(keep, *s) != NULL)
-			     ? eid_buf__append(out, s, 1)
-			     : eid_buf__printf(out, "%%%02X", *s);
-	return rc == EID_OK ? eid_buf__append(out, "", 1) : rc;
+	return eid_xml__uri_encode(base ? base + 1 : path, out);
 }
 
 /* Enveloped or enveloping: one input. */

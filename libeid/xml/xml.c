@@ -329,6 +329,26 @@ xmlNodePtr eid_xml__child(xmlNodePtr parent, const char *ns, const char *name)
 	return NULL;
 }
 
+int eid_xml__uri_encode(const char *s, eid_buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	int rc = EID_OK;
+
+	out->len = 0;
+	for (p = (const unsigned char *)s; *p != '\0' && rc == EID_OK; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~/", *p) != NULL) {
+			rc = eid_buf__append(out, p, 1);
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			rc = eid_buf__append(out, esc, 3);
+		}
+	}
+	return rc == EID_OK ? eid_buf__reserve(out, 0) : rc; /* NUL-terminated, also when empty */
+}
+
 int eid_xml__b64_decode(const char *text, eid_buf *out)
 {
 	size_t n = strlen(text), i, k = 0, pad = 0;

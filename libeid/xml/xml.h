@@ -65,6 +65,12 @@ int eid_xml__ids_unique(xmlDocPtr doc);
 xmlNodePtr eid_xml__child(xmlNodePtr parent, const char *ns, const char *name);
 /* Is @n an element named @name in namespace @ns? */
 int eid_xml__is(const xmlNode *n, const char *ns, const char *name);
+/*
+ * Percent-encode @s for a relative URI reference (RFC 3986): unreserved
+ * characters and '/' kept, every other byte as %XX.  @out is replaced and
+ * NUL-terminated.
+ */
+int eid_xml__uri_encode(const char *s, eid_buf *out);
 /* Base64 text (whitespace allowed, nothing else) into bytes. */
 int eid_xml__b64_decode(const char *text, eid_buf *out);
 /* Bytes into base64 without line breaks. */
