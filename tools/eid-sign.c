@@ -264,7 +264,7 @@ static int parse_packaging(const sign_args *a, int n, char **inputs, eid_xades_p
 	return 0;
 }
 
-static int sign_xades(eid_signer *signer, int n, char **inputs, const eid_xades_opts *xo, eid_buf *out)
+static int sign_xades(eid_signer *signer, int n, char **inputs, const eid_xades_opts *xo, const char *output)
 {
 	eid_xades_data *data = calloc((size_t)n, sizeof(*data));
 	int i, rc;
@@ -273,7 +273,7 @@ static int sign_xades(eid_signer *signer, int n, char **inputs, const eid_xades_
 		return eid_error_last()->code;
 	for (i = 0; i < n; i++)
 		data[i].path = inputs[i];
-	rc = eid_xades_sign(signer, data, (size_t)n, xo, out);
+	rc = eid_xades_sign_file(signer, data, (size_t)n, xo, output);
 	free(data);
 	return rc;
 }
@@ -484,9 +484,7 @@ int main(int argc, char **argv)
 		else
 			rc = eid_asic_sign(signer, (const char *const *)(argv + optind), (size_t)(argc - optind), a.output, &ao);
 	} else if (xades) {
-		rc = sign_xades(signer, argc - optind, argv + optind, &xo, &out);
-		if (rc == EID_OK)
-			rc = eid_file_write_atomic(a.output, out.data, out.len);
+		rc = sign_xades(signer, argc - optind, argv + optind, &xo, a.output);
 	} else {
 		rc = eid_cades_sign_file(signer, argv[optind], &co, &out);
 		if (rc == EID_OK)

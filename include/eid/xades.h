@@ -73,12 +73,26 @@ EID_EXTERN int eid_xades_prep_digest(const eid_xades_prep *prep, const unsigned 
 EID_EXTERN int eid_xades_complete(eid_xades_prep *prep, const unsigned char *sig, size_t sig_len,
 				  eid_buf *out) EID_WARN_UNUSED;
 
+/**
+ * The same, writing the signed document to @p out_path: through a temporary
+ * file in the same folder, renamed into place only when complete.  An
+ * enveloped signature over a UTF-8 document is written by copying the
+ * document's bytes, so that memory does not grow with the document.  The
+ * input must not have changed since eid_xades_prepare (EID_EIO if it did).
+ */
+EID_EXTERN int eid_xades_complete_file(eid_xades_prep *prep, const unsigned char *sig, size_t sig_len,
+				       const char *out_path) EID_WARN_UNUSED;
+
 /** Release.  Accepts NULL. */
 EID_EXTERN void eid_xades_prep_free(eid_xades_prep *prep);
 
 /** One step: prepare, sign with @p signer, complete. */
 EID_EXTERN int eid_xades_sign(eid_signer *signer, const eid_xades_data *data, size_t n,
 			      const eid_xades_opts *opts, eid_buf *out) EID_WARN_UNUSED;
+
+/** One step, into a file (see eid_xades_complete_file). */
+EID_EXTERN int eid_xades_sign_file(eid_signer *signer, const eid_xades_data *data, size_t n,
+				   const eid_xades_opts *opts, const char *out_path) EID_WARN_UNUSED;
 
 #ifdef __cplusplus
 }

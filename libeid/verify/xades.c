@@ -31,8 +31,16 @@
 #define KEYINFO_MAX_CERTS 16
 #define REFS_MAX 1000
 
+/* A document verified from its file as a stream: the tree holds only its signatures. */
+typedef struct source {
+	const char *path;
+	const char *dup_id; /* an Id that occurs twice in the document, or NULL */
+} source;
+
 typedef struct sigctx {
 	xmlDocPtr doc;
+	const source *src;         /* or NULL: the tree is the whole document */
+	long index;                /* of this signature among the outermost ones */
 	xmlNodePtr sig;
 	const eid_xml_resolver *res;
 	eid_sig_report *s;
@@ -228,6 +236,7 @@ static int decode_uri(const char *uri, char *out, size_t size)
 	return rc;
 }
 
+/* A same-document reference never covers comments (XML-DSig 4.3.3.3), whatever the canonicalization method says. */
 static int digest_node(sigctx *c, xmlNodePtr node, const transforms *t, EVP_MD_CTX *md)
 {
 	xmlNodePtr exclude = t->enveloped && is_ancestor(node ? node : xmlDocGetRootElement(c->doc), c->sig) ? c->sig : NULL;
@@ -243,8 +252,11 @@ static int digest_node(sigctx *c, xmlNodePtr node, const transforms *t, EVP_MD_C
 		eid_buf_clear(&raw);
 		return rc;
 	}
-	return eid_xml__c14n(c->doc, node, exclude, t->mode, t->comments,
-			     t->prefixes[0] ? (const char *const *)t->prefixes : NULL, md, NULL);
+	if (node == NULL && c->src != NULL)
+		return eid_xml__c14n_file(c->src->path, t->enveloped ? c->index : -1, t->mode,
+					  t->prefixes[0] ? (const char *const *)t->prefixes : NULL, md, NULL);
+	return eid_xml__c14n(c->doc, node, exclude, t->mode, 0, t->prefixes[0] ? (const char *const *)t->prefixes : NULL,
+			     md, NULL);
 }
 
 /* One Reference: resolve, transform, digest, compare.  Returns <0 only for library failures. */
@@ -287,6 +299,11 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 		goto out;
 	}
 	if (uri[0] == '\0' || uri[0] == '#') {
+		if (uri[0] == '#' && c->src != NULL && c->src->dup_id != NULL) {
+			fail(c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE,
+			     "reference %zu: the Id '%.80s' occurs more than once in the document", index + 1, c->src->dup_id);
+			goto out;
+		}
 		if (uri[0] == '#' && (rc = eid_xml__find_id(c->doc, uri + 1, &target)) < 0) {
 			fail(c, rc == EID_ENOTFOUND ? EID_INDETERMINATE : EID_TOTAL_FAILED,
 			     rc == EID_ENOTFOUND ? EID_SUB_SIGNED_DATA_NOT_FOUND : EID_SUB_FORMAT_FAILURE, "reference %zu: %s",
@@ -500,8 +517,8 @@ static void warn_unsigned_objects(sigctx *c, xmlNodePtr qp)
 
 /* ---- one signature ---- */
 
-static int verify_signature(eid_report *r, xmlDocPtr doc, xmlNodePtr sig, const eid_xml_resolver *res,
-			    const eid_verify_opts *o, time_t when)
+static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, long index, xmlNodePtr sig,
+			    const eid_xml_resolver *res, const eid_verify_opts *o, time_t when)
 {
 	xmlNodePtr si = first_element(sig), sv = next_element(si), x, cm, sm, qp = NULL, ssp = NULL, scert = NULL;
 	char *cm_alg = NULL, *sm_alg = NULL, *sv_text = NULL, *sig_id = attr_of(sig, "Id"), *when_text = NULL;
@@ -518,6 +535,8 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, xmlNodePtr sig, const 
 	memset(&c, 0, sizeof(c));
 	memset(&ct, 0, sizeof(ct));
 	c.doc = doc;
+	c.src = src;
+	c.index = index;
 	c.sig = sig;
 	c.res = res;
 	if (certs == NULL)
@@ -704,8 +723,8 @@ out:
 }
 
 /* Every ds:Signature that is not inside another one (counter-signatures are not validated yet). */
-static int walk(eid_report *r, xmlDocPtr doc, xmlNodePtr n, const eid_xml_resolver *res, const eid_verify_opts *o,
-		time_t when, size_t *found)
+static int walk(eid_report *r, xmlDocPtr doc, const source *src, xmlNodePtr n, const eid_xml_resolver *res,
+		const eid_verify_opts *o, time_t when, size_t *found)
 {
 	int rc = EID_OK;
 
@@ -714,25 +733,60 @@ static int walk(eid_report *r, xmlDocPtr doc, xmlNodePtr n, const eid_xml_resolv
 			continue;
 		if (eid_xml__is(n, EID_NS_DS, "Signature")) {
 			(*found)++;
-			rc = verify_signature(r, doc, n, res, o, when);
+			rc = verify_signature(r, doc, src, (long)*found - 1, n, res, o, when);
 		} else {
-			rc = walk(r, doc, n->children, res, o, when, found);
+			rc = walk(r, doc, src, n->children, res, o, when, found);
 		}
 	}
 	return rc;
 }
 
-static int verify_doc(eid_report *r, xmlDocPtr doc, const char *name, const eid_xml_resolver *res,
+static int verify_doc(eid_report *r, xmlDocPtr doc, const source *src, const char *name, const eid_xml_resolver *res,
 		      const eid_verify_opts *o)
 {
 	size_t found = 0;
 	int rc;
 
-	rc = walk(r, doc, xmlDocGetRootElement(doc), res, o, (time_t)r->validation_time, &found);
+	rc = walk(r, doc, src, xmlDocGetRootElement(doc), res, o, (time_t)r->validation_time, &found);
 	if (rc == EID_OK && found == 0)
 		rc = eid_error__set(EID_ENOTFOUND, "'%s' holds no XML signature", name ? name : "the document");
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+/*
+ * Can the skeleton stand for the document?  Only when every same-document
+ * reference other than "" points inside a signature, which the skeleton holds
+ * whole.
+ */
+static int skeleton_enough(xmlDocPtr doc, xmlNodePtr n)
+{
+	for (; n != NULL; n = n->next) {
+		xmlNodePtr si, ref;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!eid_xml__is(n, EID_NS_DS, "Signature")) {
+			if (!skeleton_enough(doc, n->children))
+				return 0;
+			continue;
+		}
+		si = eid_xml__child(n, EID_NS_DS, "SignedInfo");
+		for (ref = first_element(si); ref != NULL; ref = next_element(ref)) {
+			char *uri = attr_of(ref, "URI");
+			xmlNodePtr target = NULL, x;
+			int inside = uri == NULL || uri[0] != '#';
+
+			if (!inside && eid_xml__find_id(doc, uri + 1, &target) == EID_OK)
+				for (x = target; x != NULL && !inside; x = x->parent)
+					inside = eid_xml__is(x, EID_NS_DS, "Signature");
+			eid_error_clear();
+			xmlFree(uri);
+			if (!inside)
+				return 0;
+		}
+	}
+	return 1;
 }
 
 int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
@@ -743,15 +797,33 @@ int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, cons
 
 	if ((rc = eid_xml__parse(&doc, data, len, "the signature")) < 0)
 		return rc;
-	return verify_doc(r, doc, name, res, o);
+	return verify_doc(r, doc, NULL, name, res, o);
 }
 
+/*
+ * A file is read as a stream: first its signatures (the skeleton), then, for
+ * each "" reference, the whole document again, canonicalized on the fly.
+ * When a reference points at an element outside the signatures, the whole
+ * tree is built instead.
+ */
 int eid_verify__xades_file(eid_report *r, const char *path, const eid_xml_resolver *res, const eid_verify_opts *o)
 {
 	xmlDocPtr doc = NULL;
+	char *dup = NULL;
+	source src = { path, NULL };
 	int rc;
 
+	if ((rc = eid_xml__parse_signatures(&doc, path, &dup)) < 0)
+		return rc;
+	if (skeleton_enough(doc, xmlDocGetRootElement(doc))) {
+		src.dup_id = dup;
+		rc = verify_doc(r, doc, &src, path, res, o);
+		xmlFree(dup);
+		return rc;
+	}
+	xmlFree(dup);
+	xmlFreeDoc(doc);
 	if ((rc = eid_xml__parse_file(&doc, path)) < 0)
 		return rc;
-	return verify_doc(r, doc, path, res, o);
+	return verify_doc(r, doc, NULL, path, res, o);
 }

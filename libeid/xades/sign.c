@@ -8,11 +8,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/xmlsave.h>
 #include <openssl/rand.h>
@@ -31,6 +35,11 @@ struct eid_xades_prep {
 	size_t tbs_len;
 	size_t size_hint;         /* about the size of the signed document: its output buffer is reserved at once */
 	int completed;
+	/* enveloped, streamed: the signature goes into a copy of this file's bytes */
+	char *src_path;
+	eid_xml_file_info src;
+	uint64_t splice_at;       /* where the root element's end tag starts (or its "/>") */
+	int root_empty;           /* the root element was written <root/> */
 };
 
 /* ---- algorithms ---- */
@@ -506,6 +515,86 @@ static int uri_of(const char *path, eid_buf *out)
 	return eid_xml__uri_encode(base ? base + 1 : path, out);
 }
 
+/*
+ * Where a signature goes into the file's bytes: just before the root
+ * element's end tag, whose end the parser reported.  1 when the bytes there
+ * are not what they must be (the caller then builds the tree instead).
+ */
+static int find_splice(eid_xades_prep *p)
+{
+	size_t q = strlen(p->src.root_qname), span, w;
+	char win[4096 + 600];
+	ssize_t got;
+	int fd;
+
+	if (p->src.root_end < 2 || p->src.root_end > p->src.size)
+		return 1;
+	span = (size_t)(p->src.root_end < sizeof(win) ? p->src.root_end : sizeof(win));
+	if ((fd = open(p->src_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return eid_error__set(EID_EIO, "cannot open '%s': %s", p->src_path, strerror(errno));
+	got = pread(fd, win, span, (off_t)(p->src.root_end - span));
+	close(fd);
+	if (got != (ssize_t)span || win[span - 1] != '>')
+		return 1;
+	if (win[span - 2] == '/') { /* <root .../> */
+		p->root_empty = 1;
+		p->splice_at = p->src.root_end - 2;
+		return 0;
+	}
+	for (w = span - 1; w > 0 && strchr(" \t\r\n", win[w - 1]) != NULL; w--)
+		;
+	if (w < q + 2 || memcmp(win + w - q, p->src.root_qname, q) != 0 || memcmp(win + w - q - 2, "</", 2) != 0)
+		return 1;
+	p->splice_at = p->src.root_end - span + (w - q - 2);
+	return 0;
+}
+
+/*
+ * Enveloped, as a stream: the document is canonicalized from its file, the
+ * signature built in a tree of its own, and on completion written into a copy
+ * of the file's bytes.  1 when the document cannot be handled as bytes (an
+ * encoding other than UTF-8): the caller builds the whole tree instead.
+ */
+static int prepare_enveloped(eid_xades_prep *p, const eid_signer *signer, const eid_xades_data *d,
+			     const eid_xades_opts *o)
+{
+	static const char *const env[] = { EID_DS_ENVELOPED, "http://www.w3.org/2001/10/xml-exc-c14n#", NULL };
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	builder b;
+	int rc = md ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+
+	if (rc == EID_OK && (p->src_path = strdup(d->path)) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK && (p->doc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK)
+		rc = builder_start(&b, signer, o, p->doc, NULL);
+	if (rc == EID_OK)
+		rc = add_qualifying_props(&b, signer);
+	if (rc == EID_OK && !EVP_DigestInit_ex(md, b.md, NULL))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+	if (rc == EID_OK)
+		rc = eid_xml__c14n_file(d->path, -1, EID_C14N_EXC, NULL, md, &p->src);
+	if (rc == EID_OK && p->src.signatures > 0)
+		rc = eid_error__set(EID_EINVAL, "'%s' already holds %ld XML signature%s, which a new enveloped signature over "
+				    "the whole document would break: sign it detached, or in an ASiC-E container",
+				    d->path, p->src.signatures, p->src.signatures > 1 ? "s" : "");
+	if (rc == EID_OK && (!p->src.utf8 || (rc = find_splice(p)) == 1)) {
+		EVP_MD_CTX_free(md);
+		return 1;
+	}
+	if (rc == EID_OK && !EVP_DigestFinal_ex(md, digest, &dlen))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (rc == EID_OK)
+		rc = add_data_ref(&b, "", env, digest, dlen, d->mime_type ? d->mime_type : eid_xades__mime_guess(d->path));
+	if (rc == EID_OK)
+		rc = builder_finish(&b, signer, p);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 /* Enveloped or enveloping: one input. */
 static int prepare_attached(eid_xades_prep *p, const eid_signer *signer, const eid_xades_data *d,
 			    const eid_xades_opts *o)
@@ -524,6 +613,19 @@ static int prepare_attached(eid_xades_prep *p, const eid_signer *signer, const e
 	builder b;
 	int rc = md ? EID_OK : eid_error__set(EID_ENOMEM, NULL), is_xml = 0;
 
+	if (rc == EID_OK && o->packaging == EID_XADES_ENVELOPED) {
+		EVP_MD_CTX_free(md);
+		if ((rc = prepare_enveloped(p, signer, d, o)) != 1)
+			return rc;
+		/* not UTF-8: the whole tree, written out anew */
+		xmlFreeDoc(p->doc);
+		p->doc = NULL;
+		free(p->src_path);
+		p->src_path = NULL;
+		rc = EID_OK;
+		if ((md = EVP_MD_CTX_new()) == NULL)
+			return eid_error__set(EID_ENOMEM, NULL);
+	}
 	if (rc == EID_OK) {
 		/* parsed from the file as a stream; its bytes are read whole only to be enveloped in base64 */
 		struct stat st;
@@ -673,20 +775,96 @@ EID_EXTERN int eid_xades_prep_digest(const eid_xades_prep *p, const unsigned cha
 	return EID_OK;
 }
 
-static int append_out(void *ctx, const char *p, int len)
+/* Where the signed document goes: a buffer, or a file written atomically. */
+typedef struct sink {
+	eid_buf *buf;
+	eid_outfile *file;
+} sink;
+
+static int sink_write(sink *k, const void *p, size_t len)
 {
-	return eid_buf__append(ctx, p, (size_t)len) == EID_OK ? len : -1;
+	return k->buf != NULL ? eid_buf__append(k->buf, p, len) : eid_io__out_write(k->file, p, len);
 }
 
-EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, size_t sig_len, eid_buf *out)
+static int sink_cb(void *ctx, const char *p, int len)
+{
+	return sink_write(ctx, p, (size_t)len) == EID_OK ? len : -1;
+}
+
+/*
+ * The signed document of a streamed enveloped signature: the file's bytes,
+ * copied in chunks, with the signature written in before the root element's
+ * end tag (an empty root element is opened and closed around it).  The bytes
+ * must still be those that were canonicalized.
+ */
+static int splice_into(eid_xades_prep *p, sink *k)
+{
+	xmlBufferPtr sig = xmlBufferCreate();
+	unsigned char sha[32], *chunk = malloc(EID_IO_CHUNK);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint64_t pos = 0;
+	int fd = -1, rc = EID_OK;
+
+	if (sig == NULL || md == NULL || chunk == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    xmlNodeDump(sig, p->doc, xmlDocGetRootElement(p->doc), 0, 0) < 0)
+		rc = eid_error__set(EID_ENOMEM, "the signature cannot be written out");
+	if (rc == EID_OK && k->buf != NULL) /* the exact size, at once */
+		rc = eid_buf__reserve(k->buf, (size_t)p->src.size + (size_t)xmlBufferLength(sig) +
+						      strlen(p->src.root_qname) + 3);
+	if (rc == EID_OK && (fd = open(p->src_path, O_RDONLY | O_CLOEXEC)) < 0)
+		rc = eid_error__set(EID_EIO, "cannot open '%s': %s", p->src_path, strerror(errno));
+	while (rc == EID_OK) {
+		size_t want = EID_IO_CHUNK;
+		ssize_t n;
+
+		if (pos < p->splice_at && p->splice_at - pos < want)
+			want = (size_t)(p->splice_at - pos); /* stop exactly at the splice */
+		n = read(fd, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = eid_error__set(EID_EIO, "cannot read '%s': %s", p->src_path, strerror(errno));
+		if (n <= 0)
+			break;
+		if (!EVP_DigestUpdate(md, chunk, (size_t)n))
+			rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+		if (rc == EID_OK && pos == p->splice_at) {
+			/* here: the end tag, or "/>" which becomes ">" SIGNATURE "</root>" */
+			size_t skip = p->root_empty ? 2 : 0;
+
+			if (skip > (size_t)n)
+				rc = eid_error__set(EID_EIO, "'%s' changed after the signature was prepared", p->src_path);
+			if (rc == EID_OK && skip)
+				rc = sink_write(k, ">", 1);
+			if (rc == EID_OK)
+				rc = sink_write(k, xmlBufferContent(sig), (size_t)xmlBufferLength(sig));
+			if (rc == EID_OK && skip && (rc = sink_write(k, "</", 2)) == EID_OK &&
+			    (rc = sink_write(k, p->src.root_qname, strlen(p->src.root_qname))) == EID_OK)
+				rc = sink_write(k, ">", 1);
+			if (rc == EID_OK)
+				rc = sink_write(k, chunk + skip, (size_t)n - skip);
+		} else if (rc == EID_OK) {
+			rc = sink_write(k, chunk, (size_t)n);
+		}
+		pos += (uint64_t)n;
+	}
+	if (rc == EID_OK && (pos != p->src.size || pos <= p->splice_at || !EVP_DigestFinal_ex(md, sha, NULL) ||
+			     memcmp(sha, p->src.sha256, sizeof(sha)) != 0))
+		rc = eid_error__set(EID_EIO, "'%s' changed after the signature was prepared", p->src_path);
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(md);
+	xmlBufferFree(sig);
+	free(chunk);
+	return rc;
+}
+
+/* Check the value against the key and put it into ds:SignatureValue. */
+static int set_value(eid_xades_prep *p, const unsigned char *sig, size_t sig_len)
 {
 	eid_buf der = EID_BUF_INIT, raw = EID_BUF_INIT, b64 = EID_BUF_INIT;
 	int rc;
 
-	if (p == NULL || sig == NULL || sig_len == 0 || out == NULL)
-		return eid_error__set(EID_EINVAL, "eid_xades_complete: NULL or empty argument");
-	if (p->completed)
-		return eid_error__set(EID_EINVAL, "this signature was already completed");
 	/* XML-DSig wants ECDSA as r||s; the check wants DER */
 	if (p->scheme == EID_SIG_ECDSA) {
 		size_t field = eid_token__ec_field_len(p->pub);
@@ -711,23 +889,65 @@ EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, s
 		rc = eid_xml__b64_encode(raw.data, raw.len, &b64);
 	if (rc == EID_OK && (rc = eid_buf__append(&b64, "", 1)) == EID_OK)
 		xmlNodeSetContent(p->sigvalue, b64.data);
-	if (rc == EID_OK) {
-		/* serialized straight into @out, without a copy in between */
-		xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(append_out, NULL, out, NULL);
-
-		out->len = 0;
-		if (p->size_hint > 0 && (rc = eid_buf__reserve(out, p->size_hint)) < 0) {
-			xmlOutputBufferClose(ob);
-			ob = NULL;
-		}
-		if (rc == EID_OK && (ob == NULL || xmlSaveFormatFileTo(ob, p->doc, "UTF-8", 0) < 0))
-			rc = eid_error__set(EID_ENOMEM, "the signed document cannot be written out");
-	}
-	if (rc == EID_OK)
-		p->completed = 1;
 	eid_buf_clear(&der);
 	eid_buf_clear(&raw);
 	eid_buf_clear(&b64);
+	return rc;
+}
+
+/* The signed document into @k. */
+static int write_out(eid_xades_prep *p, sink *k)
+{
+	xmlOutputBufferPtr ob;
+	int rc = EID_OK;
+
+	if (p->src_path != NULL)
+		return splice_into(p, k);
+	/* serialized straight into the sink, without a copy in between */
+	if (k->buf != NULL && p->size_hint > 0 && (rc = eid_buf__reserve(k->buf, p->size_hint)) < 0)
+		return rc;
+	if ((ob = xmlOutputBufferCreateIO(sink_cb, NULL, k, NULL)) == NULL ||
+	    xmlSaveFormatFileTo(ob, p->doc, "UTF-8", 0) < 0)
+		rc = eid_error__set(EID_ENOMEM, "the signed document cannot be written out");
+	return rc;
+}
+
+EID_EXTERN int eid_xades_complete(eid_xades_prep *p, const unsigned char *sig, size_t sig_len, eid_buf *out)
+{
+	sink k = { out, NULL };
+	int rc;
+
+	if (p == NULL || sig == NULL || sig_len == 0 || out == NULL)
+		return eid_error__set(EID_EINVAL, "eid_xades_complete: NULL or empty argument");
+	if (p->completed)
+		return eid_error__set(EID_EINVAL, "this signature was already completed");
+	out->len = 0;
+	if ((rc = set_value(p, sig, sig_len)) == EID_OK && (rc = write_out(p, &k)) == EID_OK)
+		p->completed = 1;
+	else
+		out->len = 0;
+	return rc;
+}
+
+EID_EXTERN int eid_xades_complete_file(eid_xades_prep *p, const unsigned char *sig, size_t sig_len,
+				       const char *out_path)
+{
+	eid_outfile of;
+	sink k = { NULL, &of };
+	int rc;
+
+	if (p == NULL || sig == NULL || sig_len == 0 || out_path == NULL)
+		return eid_error__set(EID_EINVAL, "eid_xades_complete_file: NULL or empty argument");
+	if (p->completed)
+		return eid_error__set(EID_EINVAL, "this signature was already completed");
+	if ((rc = set_value(p, sig, sig_len)) < 0 || (rc = eid_io__out_open(&of, out_path)) < 0)
+		return rc;
+	if ((rc = write_out(p, &k)) == EID_OK)
+		rc = eid_io__out_commit(&of);
+	else
+		eid_io__out_abort(&of);
+	if (rc == EID_OK)
+		p->completed = 1;
 	return rc;
 }
 
@@ -737,11 +957,13 @@ EID_EXTERN void eid_xades_prep_free(eid_xades_prep *p)
 		return;
 	xmlFreeDoc(p->doc);
 	EVP_PKEY_free(p->pub);
+	free(p->src_path);
 	free(p);
 }
 
-EID_EXTERN int eid_xades_sign(eid_signer *signer, const eid_xades_data *data, size_t n, const eid_xades_opts *opts,
-			      eid_buf *out)
+/* One step, into a buffer (@out) or a file (@out_path). */
+static int sign_one_step(eid_signer *signer, const eid_xades_data *data, size_t n, const eid_xades_opts *opts,
+			 eid_buf *out, const char *out_path)
 {
 	eid_xades_prep *p = NULL;
 	eid_buf sig = EID_BUF_INIT;
@@ -756,8 +978,25 @@ EID_EXTERN int eid_xades_sign(eid_signer *signer, const eid_xades_data *data, si
 	eid_xades_prep_digest(p, &tbs, &len, &hash, &scheme);
 	rc = eid_signer_sign_digest(signer, scheme, hash, tbs, len, &sig);
 	if (rc == EID_OK)
-		rc = eid_xades_complete(p, sig.data, sig.len, out);
+		rc = out_path ? eid_xades_complete_file(p, sig.data, sig.len, out_path)
+			      : eid_xades_complete(p, sig.data, sig.len, out);
 	eid_buf_clear(&sig);
 	eid_xades_prep_free(p);
 	return rc;
+}
+
+EID_EXTERN int eid_xades_sign(eid_signer *signer, const eid_xades_data *data, size_t n, const eid_xades_opts *opts,
+			      eid_buf *out)
+{
+	if (out == NULL)
+		return eid_error__set(EID_EINVAL, "eid_xades_sign: NULL output");
+	return sign_one_step(signer, data, n, opts, out, NULL);
+}
+
+EID_EXTERN int eid_xades_sign_file(eid_signer *signer, const eid_xades_data *data, size_t n,
+				   const eid_xades_opts *opts, const char *out_path)
+{
+	if (out_path == NULL)
+		return eid_error__set(EID_EINVAL, "eid_xades_sign_file: NULL output path");
+	return sign_one_step(signer, data, n, opts, NULL, out_path);
 }

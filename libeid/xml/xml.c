@@ -26,6 +26,11 @@ static void init_libxml(void)
 	xmlInitParser();
 }
 
+void eid_xml__init(void)
+{
+	pthread_once(&init_once, init_libxml);
+}
+
 /* A DOCTYPE (internal or external subset) ends the parse: no DTD, no entity declarations. */
 static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
 {
@@ -53,7 +58,7 @@ static int parse(xmlDocPtr *out, const void *p, size_t len, int fd, const char *
 		return eid_error__set(EID_ETOOBIG, "%s: more than %u MiB of XML", what, EID_XML_MAX_SIZE >> 20);
 	if (len == 0)
 		return eid_error__set(EID_EFORMAT, "%s: empty, not XML", what);
-	pthread_once(&init_once, init_libxml);
+	eid_xml__init();
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
 	ctxt->_private = &had_dtd;

@@ -12,6 +12,7 @@
 #define EID_INTERNAL_XML_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libxml/tree.h>
 #include <openssl/evp.h>
@@ -24,6 +25,9 @@
 #define EID_NS_DS "http://www.w3.org/2000/09/xmldsig#"
 #define EID_NS_XADES "http://uri.etsi.org/01903/v1.3.2#"
 #define EID_NS_XADES141 "http://uri.etsi.org/01903/v1.4.1#"
+
+/* Initialize libxml2 once (every entry point of the layer calls it). */
+void eid_xml__init(void);
 
 /* Parse @len bytes at @p; @what names the document in messages.  Free with xmlFreeDoc. */
 int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what);
@@ -60,6 +64,37 @@ int eid_xml__c14n(xmlDocPtr doc, xmlNodePtr node, xmlNodePtr exclude, eid_c14n m
 int eid_xml__find_id(xmlDocPtr doc, const char *id, xmlNodePtr *out);
 /* Check that no Id value occurs twice in the document. */
 int eid_xml__ids_unique(xmlDocPtr doc);
+
+/* ---- streaming (stream.c): documents read from their file in chunks, never held as a tree ---- */
+
+typedef struct eid_xml_file_info {
+	uint64_t size;            /* bytes in the file */
+	uint64_t root_end;        /* offset just past the root element's end tag, or its "/>" */
+	int utf8;                 /* the bytes are UTF-8 as read (no encoding conversion) */
+	long signatures;          /* outermost ds:Signature elements */
+	char root_qname[512];     /* the root element's qualified name */
+	unsigned char sha256[32]; /* of the file's bytes */
+} eid_xml_file_info;
+
+/*
+ * Canonicalize the document in the file @path as the same-document reference
+ * "" selects it (the whole document, without comments), leaving out its
+ * @skip-th outermost ds:Signature (document order, from 0; -1: none) as the
+ * enveloped-signature transform does, into @md (updated, not finalized).
+ * A duplicate Id anywhere is EID_EFORMAT.  @info (may be NULL) receives the
+ * facts needed to splice a signature into the file's bytes.
+ */
+int eid_xml__c14n_file(const char *path, long skip, eid_c14n mode, const char *const *inclusive_prefixes,
+		       EVP_MD_CTX *md, eid_xml_file_info *info);
+
+/*
+ * Parse the file @path into a skeleton: every outermost ds:Signature whole,
+ * and the elements that enclose one with their names, namespace declarations
+ * and xml:* attributes (no other attribute, no text).  @dup_id (may be NULL)
+ * receives the first Id value that occurs twice anywhere in the document
+ * (xmlFree it), or NULL.
+ */
+int eid_xml__parse_signatures(xmlDocPtr *out, const char *path, char **dup_id);
 
 /* The first child element of @parent named @name in namespace @ns (NULL: any), or NULL. */
 xmlNodePtr eid_xml__child(xmlNodePtr parent, const char *ns, const char *name);

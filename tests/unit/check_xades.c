@@ -147,6 +147,38 @@ START_TEST(test_xades_prepare__two_steps_with_external_signer)
 	ck_assert_int_eq(eid_xades_complete(p, sig.data, sig.len, &out), EID_EINVAL); /* only once */
 	ck_assert_int_eq(verify_xml(&out, NULL, &n, &level), EID_TOTAL_PASSED);
 	eid_xades_prep_free(p);
+	/* into a file: written only when whole, and only from the bytes that were signed */
+	{
+		char *dir = unit_tmpdir(), *in = unit_join(dir, "in.xml"), *signed_path = unit_join(dir, "out.xml");
+		size_t in_len, got_len;
+		unsigned char *doc = unit_read(xml_in, &in_len), *got;
+		eid_xades_data d2 = { in, NULL, NULL };
+
+		unit_write(in, doc, in_len);
+		ck_assert_int_eq(eid_xades_prepare(&p, ext, &d2, 1, &o), EID_OK);
+		ck_assert_int_eq(eid_xades_prep_digest(p, &tbs, &len, &hash, &scheme), EID_OK);
+		ck_assert_int_eq(eid_signer_sign_digest(key, scheme, hash, tbs, len, &sig), EID_OK);
+		doc[in_len / 2] ^= 1; /* the input changes between the two steps */
+		unit_write(in, doc, in_len);
+		ck_assert_int_eq(eid_xades_complete_file(p, sig.data, sig.len, signed_path), EID_EIO);
+		ck_assert_ptr_nonnull(strstr(eid_error_last()->message, "changed"));
+		ck_assert_uint_eq(unit_count_entries(dir), 1); /* no output, no temporary file left */
+		doc[in_len / 2] ^= 1;
+		unit_write(in, doc, in_len);
+		ck_assert_int_eq(eid_xades_complete_file(p, sig.data, sig.len, signed_path), EID_OK);
+		got = unit_read(signed_path, &got_len);
+		ck_assert_int_eq(eid_buf_set(&out, got, got_len), EID_OK);
+		ck_assert_int_eq(verify_xml(&out, NULL, &n, &level), EID_TOTAL_PASSED);
+		/* the document's own bytes are kept: the signature is written in before the root's end tag */
+		ck_assert_mem_eq(got, doc, 20);
+		eid_xades_prep_free(p);
+		free(got);
+		free(doc);
+		free(in);
+		free(signed_path);
+		unit_rmtree(dir);
+		free(dir);
+	}
 	eid_buf_clear(&sig);
 	eid_buf_clear(&out);
 	eid_signer_free(ext);
