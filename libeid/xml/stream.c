@@ -698,7 +698,8 @@ static void skel_start(void *ctx, const xmlChar *local, const xmlChar *prefix, c
 	l->node = NULL;
 	l->ns_from = s->nns;
 	l->ns_n = (size_t)nb_ns;
-	memcpy(s->ns + 2 * s->nns, ns, 2 * (size_t)nb_ns * sizeof(*ns));
+	if (nb_ns > 0)
+		memcpy(s->ns + 2 * s->nns, ns, 2 * (size_t)nb_ns * sizeof(*ns));
 	s->nns += (size_t)nb_ns;
 	l->xa_from = s->nxa;
 	l->xa_n = 0;

@@ -2,6 +2,7 @@
 # Build the libFuzzer harnesses with clang (ASan + UBSan + libFuzzer) and run
 # each for a while on a seed corpus made from real signatures.
 # Usage: tests/fuzz/run.sh BUILD_DIR [SECONDS_PER_HARNESS]
+# FUZZ_HARNESSES="fuzz_xml ..." runs only those.
 # BUILD_DIR must be configured (its config.h and include/eid/version.h are used)
 # and have made its test fixtures (tests/run/pki).
 set -euo pipefail
@@ -158,7 +159,7 @@ for f in "$build"/tests/run/pdf/*.pdf; do
 done
 
 status=0
-for h in fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml fuzz_zip; do
+for h in ${FUZZ_HARNESSES:-fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml fuzz_zip}; do
 	echo "== $h: building"
 	# shellcheck disable=SC2086
 	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs
