@@ -20,6 +20,8 @@ typedef struct sign_args {
 	const char *key_id;
 	const char *cert_label;
 	const char *pin_src;
+	int card;               /* --card: sign with the card's own key over PC/SC */
+	const char *card_reader;
 	const char *pkcs12;
 	const char *pass_src;
 	const char *hash;
@@ -84,6 +86,9 @@ static void usage(FILE *f)
 		"                           without it, a prompt without echo (or the pinpad)\n"
 		"      --allow-final-try    send the PIN even when one try is left\n"
 		"      --list-keys          list tokens and certificates, then exit\n"
+		"Key on an ID card, used directly over PC/SC:\n"
+		"      --card[=READER]      the card's signature key (default: the first reader\n"
+		"                           holding a card); --pin as above\n"
 		"Key in a file:\n"
 		"      --pkcs12 FILE        a PKCS#12 file\n"
 		"      --pass SRC           its password (same forms as --pin)\n"
@@ -97,10 +102,16 @@ static void usage(FILE *f)
 
 static int pin_from_src(char *buf, size_t size, const eid_pin_request *req, void *userdata)
 {
-	const char *src = userdata;
+	const sign_args *a = userdata;
+	const char *src = a->pin_src;
 	char prompt[160];
 	int n;
 
+	if ((req->flags & EID_PIN_FLAG_FINAL_TRY) && a->card && !a->allow_final_try) {
+		cli_err("one PIN try left on '%s': a wrong PIN would block it; give --allow-final-try to go on",
+			req->token_label);
+		return EID_ECANCELED;
+	}
 	if (req->flags & EID_PIN_FLAG_FINAL_TRY)
 		fprintf(stderr, "%s: warning: one PIN try left on '%s'\n", cli_prog, req->token_label);
 	snprintf(prompt, sizeof(prompt), "PIN for %s%s%s%s: ", req->token_label, req->key_label ? " (" : "",
@@ -153,11 +164,21 @@ static int list_keys(const sign_args *a)
 	return CLI_EXIT_OK;
 }
 
-static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_signer **signer)
+static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_card_ctx **ctx, eid_card **card,
+		       eid_signer **signer)
 {
 	int rc;
 
-	if (a->pkcs12 != NULL) {
+	if (a->card) {
+		rc = eid_card_ctx_new(ctx);
+		if (rc == EID_OK)
+			rc = eid_card_open(*ctx, a->card_reader, card);
+		/* an explicit --pin is used even on a pinpad reader; without one the pinpad takes it */
+		if (rc == EID_OK)
+			rc = eid_signer_new_card(signer, *card, EID_CARD_SIGN,
+						 a->pin_src != NULL || !eid_card_has_pinpad(*card) ? pin_from_src : NULL,
+						 (void *)a);
+	} else if (a->pkcs12 != NULL) {
 		char pass[1024];
 		int n = cli_read_secret(a->pass_src, "Password for the PKCS#12 file: ", pass, sizeof(pass));
 
@@ -172,7 +193,7 @@ static int make_signer(const sign_args *a, eid_pkcs11 **p11, eid_signer **signer
 		sel.key_id_hex = a->key_id;
 		sel.cert_label = a->cert_label;
 		sel.pin_cb = pin_from_src;
-		sel.pin_userdata = (void *)a->pin_src;
+		sel.pin_userdata = (void *)a;
 		sel.flags = a->allow_final_try ? EID_SELECT_ALLOW_FINAL_TRY : 0;
 		/* An explicit --pin is used even on a pinpad reader; without one the pinpad takes it. */
 		if (a->pin_src != NULL)
@@ -316,6 +337,7 @@ int main(int argc, char **argv)
 		{ "cert-label", required_argument, NULL, 'c' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "pkcs12", required_argument, NULL, 'P' },
+		{ "card", optional_argument, NULL, 'Q' },
 		{ "pass", required_argument, NULL, 'w' },
 		{ "hash", required_argument, NULL, 'H' },
 		{ "pss", no_argument, NULL, 'S' },
@@ -341,6 +363,8 @@ int main(int argc, char **argv)
 	eid_cades_opts co = EID_CADES_OPTS_INIT;
 	eid_pades_opts po = EID_PADES_OPTS_INIT;
 	eid_pkcs11 *p11 = NULL;
+	eid_card_ctx *card_ctx = NULL;
+	eid_card *card = NULL;
 	eid_signer *signer = NULL;
 	eid_buf out = EID_BUF_INIT;
 	eid_xades_opts xo = EID_XADES_OPTS_INIT;
@@ -361,6 +385,7 @@ int main(int argc, char **argv)
 		case 'c': a.cert_label = optarg; break;
 		case 'p': a.pin_src = optarg; break;
 		case 'P': a.pkcs12 = optarg; break;
+		case 'Q': a.card = 1; a.card_reader = optarg; break;
 		case 'w': a.pass_src = optarg; break;
 		case 'H': a.hash = optarg; break;
 		case 'S': a.pss = 1; break;
@@ -450,6 +475,10 @@ int main(int argc, char **argv)
 		cli_err("--pkcs12 does not go with the PKCS#11 options");
 		return CLI_EXIT_ERROR;
 	}
+	if (a.card && (a.pkcs12 || a.module || a.token || a.key_id || a.cert_label)) {
+		cli_err("--card signs with the card's own key: it does not go with --pkcs12 or the PKCS#11 options");
+		return CLI_EXIT_ERROR;
+	}
 	if (a.pass_src != NULL && a.pkcs12 == NULL) {
 		cli_err("--pass goes with --pkcs12 (a token takes --pin)");
 		return CLI_EXIT_ERROR;
@@ -472,7 +501,7 @@ int main(int argc, char **argv)
 	xo.claimed_role = a.role;
 	xo.flags = (a.no_chain ? EID_XADES_NO_CHAIN : 0) | (a.policy_implied ? EID_XADES_POLICY_IMPLIED : 0);
 
-	if (make_signer(&a, &p11, &signer) < 0)
+	if (make_signer(&a, &p11, &card_ctx, &card, &signer) < 0)
 		goto out;
 	if (pades) {
 		rc = eid_pades_sign(signer, argv[optind], a.output, &po);
@@ -505,5 +534,7 @@ out:
 	eid_buf_clear(&out);
 	eid_signer_free(signer);
 	eid_pkcs11_free(p11);
+	eid_card_free(card);
+	eid_card_ctx_free(card_ctx);
 	return status;
 }

@@ -15,6 +15,7 @@
 #include "pades.h"
 #include "xades.h"
 #include "asic.h"
+#include "card.h"
 #include "verify.h"
 
 #endif
