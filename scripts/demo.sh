@@ -2,6 +2,8 @@
 # The main job on an embedded default: install what is needed, build libeid,
 # make a demo PKI and a SoftHSM2 token on the fly, sign the sample documents
 # in every format built so far (CAdES, PAdES, XAdES, ASiC), verify them and show the reports.
+# As root, an emulated Belgian eID in a virtual reader (behind a private
+# pcscd, loopback only) shows its identity data and signs a PDF itself.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bash "$top/scripts/install-deps.sh" >/dev/null
@@ -97,5 +99,22 @@ cp "$sample" "$demo/tampered.txt"
 printf 'I also owe you 1000 EUR.\n' >> "$demo/tampered.txt"
 status=0
 "$verify" "$out/contract.txt.p7s" --data "$demo/tampered.txt" --trust "$demo/pki/root.crt" | grep -E 'Indication|Failure|Result' || status=$?
+
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v pcscd >/dev/null && [ -e /etc/reader.conf.d/vpcd ]; then
+	echo
+	echo "== An ID card: an emulated Belgian eID in a virtual reader (real APDUs through pcscd)"
+	card="$top/build/tools/eid-card"
+	bash "$top/tests/card/mkcards.sh" "$demo/cards" "$demo/pki"
+	trap 'bash "$top/tests/card/pcsc.sh" stop "$demo/pcsc" >/dev/null 2>&1 || true; rm -rf "$demo"' EXIT
+	eval "$(bash "$top/tests/card/pcsc.sh" start "$demo/pcsc")"
+	export PCSCLITE_CSOCK_NAME
+	bash "$top/tests/card/pcsc.sh" insert "$demo/pcsc" "$demo/cards/belpic-1.8" >/dev/null
+	"$card" readers
+	"$card" identity
+	echo "-- signing a PDF with the card's own signature key (PIN 1234)"
+	"$sign" --card --pin pass:1234 --visible page=1,x=40,y=40,w=230,h=64 "$pdf_in" -o "$out/agreement-card.pdf"
+	cat "$demo/pki/root.crt" "$demo/pki/int.crt" > "$demo/anchors.pem"
+	"$verify" "$out/agreement-card.pdf" --trust "$demo/anchors.pem" | grep -E '^Signature|Indication|Signed by|Algorithm'
+fi
 echo
-echo "Demo done: every signature above was made on a SoftHSM2 token created for this run."
+echo "Demo done: every signature above was made on a SoftHSM2 token created for this run, or on an emulated card."

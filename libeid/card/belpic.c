@@ -162,8 +162,8 @@ static int be_tlv_next(const unsigned char **pp, const unsigned char *end, unsig
 /* "15 MARS 1985", "15.03.1985", "15 MRT 1985", "15 MÄR 1985"... as YYYY-MM-DD. */
 static int be_date(const unsigned char *p, size_t n, char *out)
 {
-	static const char *const months[][4] = {
-		{ "JAN", NULL }, { "FEV", "FEB", NULL }, { "MARS", "MAAR", "MÄR", "MAR" }, { "AVR", "APR", NULL },
+	static const char *const months[][5] = {
+		{ "JAN", NULL }, { "FEV", "FEB", NULL }, { "MARS", "MAAR", "MÄR", "MAR", "MRT" }, { "AVR", "APR", NULL },
 		{ "MAI", "MEI", "MAY", NULL }, { "JUIN", "JUN", NULL }, { "JUIL", "JUL", NULL }, { "AOUT", "AUG", NULL },
 		{ "SEPT", "SEP", NULL }, { "OCT", "OKT", NULL }, { "NOV", NULL }, { "DEC", "DEZ", NULL },
 	};
@@ -180,7 +180,7 @@ static int be_date(const unsigned char *p, size_t n, char *out)
 		if (sscanf(s, "%2u %15s %4u", &d, mon, &y) != 3 && sscanf(s, "%2u.%15[^.].%4u", &d, mon, &y) != 3)
 			return EID_EFORMAT;
 		for (i = 0; i < 12 && m == 0; i++)
-			for (k = 0; k < 4 && months[i][k] != NULL; k++)
+			for (k = 0; k < 5 && months[i][k] != NULL; k++)
 				if (strcasecmp(mon, months[i][k]) == 0)
 					m = (unsigned)i + 1;
 	}
@@ -225,39 +225,28 @@ static int rrn_verify(belpic *b, X509 *rrn, const unsigned char *data, size_t le
 	return ok;
 }
 
-static int identity(eid_card *c, eid_identity *id)
+static const struct {
+	unsigned int tag;
+	eid_identity_field field;
+} id_tags[] = {
+	{ 0x01, EID_ID_DOCUMENT_NUMBER }, { 0x05, EID_ID_ISSUING_PLACE }, { 0x06, EID_ID_PERSONAL_CODE },
+	{ 0x07, EID_ID_SURNAME },         { 0x0a, EID_ID_NATIONALITY },   { 0x0b, EID_ID_BIRTH_PLACE },
+	{ 0x0f, EID_ID_DOCUMENT_TYPE },
+}, addr_tags[] = {
+	{ 0x01, EID_ID_ADDRESS_STREET }, { 0x02, EID_ID_ADDRESS_ZIP }, { 0x03, EID_ID_ADDRESS_MUNICIPALITY },
+};
+
+int eid_belpic__parse_identity(eid_identity *id, const unsigned char *data, size_t n, eid_belpic_hashes *h)
 {
-	static const struct {
-		unsigned int tag;
-		eid_identity_field field;
-	} id_tags[] = {
-		{ 0x01, EID_ID_DOCUMENT_NUMBER }, { 0x05, EID_ID_ISSUING_PLACE }, { 0x06, EID_ID_PERSONAL_CODE },
-		{ 0x07, EID_ID_SURNAME },         { 0x0a, EID_ID_NATIONALITY },   { 0x0b, EID_ID_BIRTH_PLACE },
-		{ 0x0f, EID_ID_DOCUMENT_TYPE },
-	}, addr_tags[] = {
-		{ 0x01, EID_ID_ADDRESS_STREET }, { 0x02, EID_ID_ADDRESS_ZIP }, { 0x03, EID_ID_ADDRESS_MUNICIPALITY },
-	};
-	belpic *b = c->pdata;
-	eid_buf idf = EID_BUF_INIT, idsig = EID_BUF_INIT, addr = EID_BUF_INIT, addrsig = EID_BUF_INIT, photo = EID_BUF_INIT,
-		rrn_der = EID_BUF_INIT, root_der = EID_BUF_INIT, basic = EID_BUF_INIT, signed_addr = EID_BUF_INIT;
-	const unsigned char *p, *end, *v, *photo_hash = NULL, *basic_hash = NULL;
+	const unsigned char *p = data, *end = data + n, *v;
 	char given[512] = "";
 	unsigned int tag;
-	size_t len, photo_hash_len = 0, basic_hash_len = 0, i;
-	X509 *rrn = NULL, *root = NULL;
+	size_t len, i;
 	int rc;
 
-	if ((rc = read_file(c, "3F00DF014031", &idf)) == EID_OK && (rc = read_file(c, "3F00DF014032", &idsig)) == EID_OK &&
-	    (rc = read_file(c, "3F00DF014033", &addr)) == EID_OK && (rc = read_file(c, "3F00DF014034", &addrsig)) == EID_OK &&
-	    (rc = read_file(c, "3F00DF014035", &photo)) == EID_OK && (rc = certificate(c, EID_CARD_RRN, &rrn_der)) == EID_OK)
-		rc = certificate(c, EID_CARD_ROOT, &root_der);
-	if (rc == EID_OK && b->v18 && read_file(c, "3F00DF014040", &basic) < 0) {
-		eid_error_clear();
-		basic.len = 0;
-	}
-	/* the identity file */
-	for (p = idf.data, end = idf.data + idf.len; rc == EID_OK && (rc = be_tlv_next(&p, end, &tag, &v, &len)) == EID_OK;) {
-		for (i = 0; i < EID_ARRAY_SIZE(id_tags); i++)
+	memset(h, 0, sizeof(*h));
+	while ((rc = be_tlv_next(&p, end, &tag, &v, &len)) == EID_OK) {
+		for (i = 0; i < EID_ARRAY_SIZE(id_tags) && rc == EID_OK; i++)
 			if (id_tags[i].tag == tag)
 				rc = eid_identity__set(id, id_tags[i].field, v, len);
 		if (tag == 0x03 || tag == 0x04)
@@ -278,24 +267,60 @@ static int identity(eid_card *c, eid_identity *id)
 			/* M; F, V (vrouw) or W (weiblich) */
 			rc = eid_identity__set(id, EID_ID_SEX, v[0] == 'M' ? "M" : strchr("FVW", v[0]) ? "F" : "X", 1);
 		} else if (tag == 0x11) {
-			photo_hash = v;
-			photo_hash_len = len;
+			h->photo = v;
+			h->photo_len = len;
 		} else if (tag == 0x1a) {
-			basic_hash = v;
-			basic_hash_len = len;
+			h->basic_key = v;
+			h->basic_key_len = len;
 		}
+		if (rc < 0)
+			return rc;
 	}
-	if (rc == EID_ENOTFOUND)
-		rc = eid_identity__set(id, EID_ID_GIVEN_NAMES, given, strlen(given));
-	/* the address file: zero-padded to its fixed size */
-	for (len = addr.len; len > 0 && addr.data[len - 1] == 0; len--)
-		;
-	for (p = addr.data, end = addr.data + len; rc == EID_OK && (rc = be_tlv_next(&p, end, &tag, &v, &len)) == EID_OK;)
+	if (rc != EID_ENOTFOUND)
+		return rc;
+	return eid_identity__set(id, EID_ID_GIVEN_NAMES, given, strlen(given));
+}
+
+int eid_belpic__parse_address(eid_identity *id, const unsigned char *data, size_t n)
+{
+	const unsigned char *p = data, *end, *v;
+	unsigned int tag;
+	size_t len, i;
+	int rc;
+
+	/* zero-padded to the file's fixed size */
+	while (n > 0 && data[n - 1] == 0)
+		n--;
+	for (end = data + n; (rc = be_tlv_next(&p, end, &tag, &v, &len)) == EID_OK;)
 		for (i = 0; i < EID_ARRAY_SIZE(addr_tags); i++)
-			if (addr_tags[i].tag == tag)
-				rc = eid_identity__set(id, addr_tags[i].field, v, len);
-	if (rc == EID_ENOTFOUND)
-		rc = EID_OK;
+			if (addr_tags[i].tag == tag && (rc = eid_identity__set(id, addr_tags[i].field, v, len)) < 0)
+				return rc;
+	return rc == EID_ENOTFOUND ? EID_OK : rc;
+}
+
+static int identity(eid_card *c, eid_identity *id)
+{
+	belpic *b = c->pdata;
+	eid_buf idf = EID_BUF_INIT, idsig = EID_BUF_INIT, addr = EID_BUF_INIT, addrsig = EID_BUF_INIT, photo = EID_BUF_INIT,
+		rrn_der = EID_BUF_INIT, root_der = EID_BUF_INIT, basic = EID_BUF_INIT, signed_addr = EID_BUF_INIT;
+	const unsigned char *p;
+	eid_belpic_hashes hashes;
+	size_t len;
+	X509 *rrn = NULL, *root = NULL;
+	int rc;
+
+	if ((rc = read_file(c, "3F00DF014031", &idf)) == EID_OK && (rc = read_file(c, "3F00DF014032", &idsig)) == EID_OK &&
+	    (rc = read_file(c, "3F00DF014033", &addr)) == EID_OK && (rc = read_file(c, "3F00DF014034", &addrsig)) == EID_OK &&
+	    (rc = read_file(c, "3F00DF014035", &photo)) == EID_OK && (rc = certificate(c, EID_CARD_RRN, &rrn_der)) == EID_OK)
+		rc = certificate(c, EID_CARD_ROOT, &root_der);
+	if (rc == EID_OK && b->v18 && read_file(c, "3F00DF014040", &basic) < 0) {
+		eid_error_clear();
+		basic.len = 0;
+	}
+	if (rc == EID_OK)
+		rc = eid_belpic__parse_identity(id, idf.data, idf.len, &hashes);
+	if (rc == EID_OK)
+		rc = eid_belpic__parse_address(id, addr.data, addr.len);
 	if (rc == EID_OK && photo.len > 0) {
 		if ((id->photo = malloc(photo.len)) == NULL)
 			rc = eid_error__set(EID_ENOMEM, NULL);
@@ -334,13 +359,14 @@ static int identity(eid_card *c, eid_identity *id)
 	{
 		unsigned char h[EVP_MAX_MD_SIZE];
 		unsigned int hl = 0;
-		const EVP_MD *md = photo_hash_len == 20 ? EVP_sha1() : photo_hash_len == 48 ? EVP_sha384() : NULL;
+		const EVP_MD *md = hashes.photo_len == 20 ? EVP_sha1() : hashes.photo_len == 48 ? EVP_sha384() : NULL;
 
-		if (md == NULL || !EVP_Digest(photo.data, photo.len, h, &hl, md, NULL) || hl != photo_hash_len ||
-		    memcmp(h, photo_hash, hl) != 0)
+		if (md == NULL || !EVP_Digest(photo.data, photo.len, h, &hl, md, NULL) || hl != hashes.photo_len ||
+		    memcmp(h, hashes.photo, hl) != 0)
 			eid_identity__fail(id, "the photo does not match its hash in the identity file");
-		if (b->v18 && (basic_hash_len != 48 || !EVP_Digest(basic.data, basic.len, h, &hl, EVP_sha384(), NULL) ||
-			       memcmp(h, basic_hash, 48) != 0))
+		if (b->v18 && (hashes.basic_key_len != 48 ||
+			       !EVP_Digest(basic.data, basic.len, h, &hl, EVP_sha384(), NULL) ||
+			       memcmp(h, hashes.basic_key, 48) != 0))
 			eid_identity__fail(id, "the basic key does not match its hash in the identity file");
 	}
 out:

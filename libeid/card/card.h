@@ -166,6 +166,14 @@ struct eid_card_ops {
 		    size_t len, const char *pin, int *tries, eid_buf *out);
 };
 
+/* Belgian eID files (belpic.c): the identity file and the address file into @id. */
+typedef struct eid_belpic_hashes {
+	const unsigned char *photo, *basic_key; /* inside the identity file, or NULL */
+	size_t photo_len, basic_key_len;
+} eid_belpic_hashes;
+int eid_belpic__parse_identity(eid_identity *id, const unsigned char *p, size_t len, eid_belpic_hashes *h);
+int eid_belpic__parse_address(eid_identity *id, const unsigned char *p, size_t len);
+
 extern const eid_card_ops eid_card__belpic;
 extern const eid_card_ops eid_card__esteid;
 extern const eid_card_ops eid_card__pkcs15;

@@ -13,9 +13,9 @@ out=$build/fuzz
 mkdir -p "$out"
 cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
-inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1 libxml-2.0 libzip)"
-libs="$(pkg-config --libs libcrypto json-c zlib libxml-2.0 libzip) -ldl -lpthread"
-srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,asic,verify}/*.c)
+inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1 libxml-2.0 libzip libpcsclite)"
+libs="$(pkg-config --libs libcrypto json-c zlib libxml-2.0 libzip libpcsclite) -ldl -lpthread"
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,asic,verify,card}/*.c)
 
 pki=$build/tests/run/pki
 [ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }
@@ -158,8 +158,29 @@ for f in "$build"/tests/run/pdf/*.pdf; do
 	pdftoppm -q -f 1 -l 1 -scale-to 16 -singlefile -jpegcmyk "$f" "$b-cmyk" || true
 done
 
+# Seed card answers: a Belgian identity file and address file (the two halves
+# of one input), and BER-TLV templates (FCI, PIN information, PKCS#15 ODF).
+mkdir -p "$out/corpus-card"
+python3 - "$out/corpus-card" <<'EOF'
+import os, sys
+def be(tag, v):
+    v = v.encode() if isinstance(v, str) else v
+    n, l = len(v), b""
+    while n >= 255:
+        l += b"\xff"; n -= 255
+    return bytes([tag]) + l + bytes([n]) + v
+ident = (be(1, "592012345656") + be(3, "24.10.2026") + be(4, "23.10.2036") + be(6, "85031512369") +
+         be(7, "\u00d8ster-\u0141ukasz") + be(8, "J\u00e9r\u00f4me") + be(9, "\u00c9") + be(0x0c, "15 MARS 1985") +
+         be(0x0d, "M") + be(0x11, bytes(20)) + be(0x1a, bytes(48)) + be(0x07, "x" * 300))
+addr = (be(1, "Rue de l'\u00c9glise 12") + be(2, "1000") + be(3, "Bruxelles")).ljust(len(ident), b"\0")
+open(os.path.join(sys.argv[1], "belpic"), "wb").write(ident + addr)
+open(os.path.join(sys.argv[1], "fci"), "wb").write(bytes.fromhex("6F108408A000000077010800A5049F6501FF5F2D02656E"))
+open(os.path.join(sys.argv[1], "pininfo"), "wb").write(bytes.fromhex("701EBF81011AA0189A01039B0103A1108C06F300007343009C06F30000734300"))
+open(os.path.join(sys.argv[1], "odf"), "wb").write(bytes.fromhex("A00A300804063F0050154402A40A300804063F0050154404"))
+EOF
+
 status=0
-for h in ${FUZZ_HARNESSES:-fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml fuzz_zip}; do
+for h in ${FUZZ_HARNESSES:-fuzz_cms fuzz_cert fuzz_pdf fuzz_image fuzz_xml fuzz_zip fuzz_card}; do
 	echo "== $h: building"
 	# shellcheck disable=SC2086
 	$cc $flags $inc -o "$out/$h" "$top/tests/fuzz/$h.c" $srcs $libs

@@ -6,9 +6,9 @@ if HAVE_CHECK
 # login rules through tests/unit/p11shim.c; check_signer covers pkcs12.c.
 
 EID_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) $(JSONC_CFLAGS) $(P11KIT_CFLAGS) $(LIBXML_CFLAGS) \
-	$(LIBZIP_CFLAGS)
+	$(LIBZIP_CFLAGS) $(PCSC_CFLAGS)
 EID_UNIT_LDADD = tests/unit/libunit.la libeid/libeid-internal.la $(CHECK_LIBS) $(OPENSSL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) \
-	$(LIBXML_LIBS) $(LIBZIP_LIBS)
+	$(LIBXML_LIBS) $(LIBZIP_LIBS) $(PCSC_LIBS)
 
 # Helpers shared by the suites (paths, scratch folders, main()).
 check_LTLIBRARIES = tests/unit/libunit.la tests/unit/p11shim.la
@@ -37,7 +37,8 @@ EID_UNIT_TESTS = \
 	tests/unit/check_xml \
 	tests/unit/check_xades \
 	tests/unit/check_zip \
-	tests/unit/check_pades
+	tests/unit/check_pades \
+	tests/unit/check_card
 
 check_PROGRAMS += $(EID_UNIT_TESTS)
 TESTS += $(EID_UNIT_TESTS)
@@ -103,5 +104,9 @@ tests_unit_check_zip_LDADD = $(EID_UNIT_LDADD)
 tests_unit_check_pades_SOURCES = tests/unit/check_pades.c
 tests_unit_check_pades_CFLAGS = $(EID_UNIT_CFLAGS)
 tests_unit_check_pades_LDADD = $(EID_UNIT_LDADD)
+
+tests_unit_check_card_SOURCES = tests/unit/check_card.c
+tests_unit_check_card_CFLAGS = $(EID_UNIT_CFLAGS)
+tests_unit_check_card_LDADD = $(EID_UNIT_LDADD)
 
 endif
