@@ -57,6 +57,13 @@ EID_EXTERN int eid_card_ctx_reader_has_card(const eid_card_ctx *ctx, size_t i);
 EID_EXTERN int eid_card_ctx_wait(eid_card_ctx *ctx, const char *reader, int timeout_ms);
 
 /**
+ * Wait until the card in @p reader is removed (or the reader goes) for at
+ * most @p timeout_ms milliseconds (negative: no limit).
+ * @return EID_OK, EID_ECANCELED (still there when the time was up), EID_ECARD
+ */
+EID_EXTERN int eid_card_ctx_wait_removed(eid_card_ctx *ctx, const char *reader, int timeout_ms);
+
+/**
  * Connect to the card in @p reader (NULL: the first reader holding a card)
  * and identify it.
  * @return EID_OK, EID_ENOTFOUND (no reader, no card), EID_EUNSUPPORTED (a card

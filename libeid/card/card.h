@@ -55,6 +55,8 @@ typedef struct eid_apdu {
 
 /* ---- pcsc.c ---- */
 
+/* Does the ATR's card capabilities byte (historical bytes, compact-TLV 7x) announce extended Lc/Le? */
+int eid_card__atr_extended(const unsigned char *atr, size_t len);
 /* A PC/SC error as a library error, naming @what. */
 int eid_card__pcsc_error(long rv, const char *what);
 /*

@@ -165,6 +165,34 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+EID_EXTERN int eid_card_ctx_wait_removed(eid_card_ctx *ctx, const char *reader, int timeout_ms)
+{
+	long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+	SCARD_READERSTATE st;
+	LONG rv;
+
+	if (ctx == NULL || reader == NULL)
+		return eid_error__set(EID_EINVAL, "eid_card_ctx_wait_removed: NULL argument");
+	memset(&st, 0, sizeof(st));
+	st.szReader = reader;
+	st.dwCurrentState = SCARD_STATE_UNAWARE;
+	for (;;) {
+		long left = timeout_ms >= 0 ? deadline - now_ms() : -1;
+
+		rv = SCardGetStatusChange(ctx->h, left < 0 ? INFINITE : (DWORD)(left > 0 ? left : 0), &st, 1);
+		if (rv == (LONG)SCARD_E_TIMEOUT)
+			return eid_error__set(EID_ECANCELED, "the card in '%s' was not removed within %d ms", reader,
+					      timeout_ms);
+		if (rv == (LONG)SCARD_E_UNKNOWN_READER || rv == (LONG)SCARD_E_READER_UNAVAILABLE)
+			return EID_OK; /* the reader itself went: so did its card */
+		if (rv != SCARD_S_SUCCESS)
+			return eid_card__pcsc_error(rv, "waiting for the card's removal");
+		if (st.dwEventState & (SCARD_STATE_EMPTY | SCARD_STATE_UNAVAILABLE))
+			return EID_OK;
+		st.dwCurrentState = st.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+	}
+}
+
 EID_EXTERN int eid_card_ctx_wait(eid_card_ctx *ctx, const char *reader, int timeout_ms)
 {
 	long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
@@ -204,6 +232,44 @@ EID_EXTERN int eid_card_ctx_wait(eid_card_ctx *ctx, const char *reader, int time
 }
 
 /* ---- the card ---- */
+
+int eid_card__atr_extended(const unsigned char *atr, size_t len)
+{
+	size_t i = 2, k, end;
+	unsigned int td;
+
+	if (len < 2)
+		return 0;
+	k = atr[1] & 0x0f;
+	/* the interface bytes: each TDi says which of TA, TB, TC, TD(i+1) follow */
+	for (td = atr[1]; i <= len;) {
+		i += (size_t)((td >> 4 & 1) + (td >> 5 & 1) + (td >> 6 & 1));
+		if (!(td & 0x80))
+			break;
+		if (i >= len)
+			return 0;
+		td = atr[i++];
+	}
+	if (i + k > len || k == 0)
+		return 0;
+	/* historical bytes: category 0x80 or 0x00 (then three status bytes at the end), compact-TLV */
+	end = i + k;
+	if (atr[i] == 0x00 && k >= 4)
+		end -= 3;
+	else if (atr[i] != 0x80)
+		return 0;
+	for (i++; i < end;) {
+		unsigned int tag = atr[i] >> 4, n = atr[i] & 0x0f;
+
+		if (i + 1 + n > end)
+			return 0;
+		/* card capabilities: the third software function byte, b7 = extended Lc and Le */
+		if (tag == 0x7 && n >= 3)
+			return (atr[i + 3] & 0x40) != 0;
+		i += 1 + n;
+	}
+	return 0;
+}
 
 static const eid_card_ops *const profiles[] = { &eid_card__belpic, &eid_card__esteid, &eid_card__pkcs15 };
 
@@ -265,6 +331,8 @@ EID_EXTERN int eid_card_open(eid_card_ctx *ctx, const char *reader, eid_card **o
 		return rc;
 	}
 	c->atr_len = alen;
+	if ((c->extended = eid_card__atr_extended(c->atr, c->atr_len)) != 0)
+		c->max_le = 4096; /* READ BINARY in larger steps; a response stays within EID_CARD_MAX_RESP */
 	pinpad_features(c);
 	rc = eid_card__begin(c);
 	for (i = 0; rc == EID_OK && i < EID_ARRAY_SIZE(profiles); i++) {

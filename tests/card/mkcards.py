@@ -638,7 +638,7 @@ def make_pkcs15(outdir, keydir):
         {"path": "3F00/5015/4301", "file": c.put("4301-sign.der", sign)},
         {"path": "3F00/5015/4302", "file": c.put("4302-auth.der", auth)},
     ]
-    atr = "3B0A4C49424549442D503135"                  # historical bytes "LIBEID-P15"
+    atr = "3B8580018073000040B7"                      # T=1; card capabilities: extended Lc/Le
     card = {
         "profile": "pkcs15",
         "description": "Generic ISO 7816-15 card (one PIN, RSA signature key, EC auth key)",

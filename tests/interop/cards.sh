@@ -138,10 +138,16 @@ insert unknown
 expect_status 3 "an unknown card: exit 3" "$CARD" identity
 expect_grep "not one libeid knows" "$T/err" "... named as unknown, with its ATR"
 insert pkcs15
+seen=$(wc -l < "$P/card0.log")
 expect_status 0 "a generic PKCS#15 card: info" "$CARD" info
 expect_grep "PKCS#15 card" "$T/out" "... its profile"
 expect_status 0 "... its signature certificate by key usage" "$CARD" certificate sign -o "$T/p15.der"
 expect_status 3 "... no identity data: exit 3" "$CARD" identity
+# its ATR announces extended Lc/Le: READ BINARY asks 4096 bytes at once (Le 00 10 00)
+if tail -n +"$((seen + 1))" "$P/card0.log" | grep -qE "> 00B0[0-9A-F]{4}001000"; then ok "... read with extended-length APDUs"; else
+	not_ok "no extended-length READ BINARY"; tail -n +"$((seen + 1))" "$P/card0.log" | grep "> 00B0" | head -3 | sed 's/^/  | /'; fi
+openssl x509 -in "$T/cards/pkcs15/sign.crt" -outform DER -out "$T/p15-want.der"
+if cmp -s "$T/p15.der" "$T/p15-want.der"; then ok "... the certificate's bytes"; else not_ok "the PKCS#15 certificate differs"; fi
 
 # the card pulled while eid-sign waits for the PIN
 insert belpic-1.8
@@ -158,6 +164,28 @@ expect_grep "removed|does not respond|reset|gone" "$T/err" "... and says the car
 expect_no_file "$T/pulled.p7s" "... no output file"
 bash "$HERE/pcsc.sh" reinsert "$P" 0 >/dev/null
 sleep 0.5
+
+# waiting for the card to go (eid_card_ctx_wait_removed, through the library itself)
+wait_removed() {
+	/usr/bin/python3 - "$EID_TEST_BUILDDIR/libeid/.libs/libeid.so.0" "$1" <<'PY'
+import ctypes, sys, time
+lib = ctypes.CDLL(sys.argv[1])
+ctx = ctypes.c_void_p()
+assert lib.eid_card_ctx_new(ctypes.byref(ctx)) == 0
+t = time.monotonic()
+rc = lib.eid_card_ctx_wait_removed(ctx, b"Virtual PCD 00 00", int(sys.argv[2]))
+print(rc, round(time.monotonic() - t, 1))
+lib.eid_card_ctx_free(ctx)
+PY
+}
+(sleep 1; bash "$HERE/pcsc.sh" eject "$P" 0 >/dev/null) &
+r=$(wait_removed 10000)
+wait
+case $r in "0 "[1-9]*) ok "removal seen when the card was pulled ($r s)" ;; *) not_ok "wait for removal: $r" ;; esac
+bash "$HERE/pcsc.sh" reinsert "$P" 0 >/dev/null
+sleep 0.5
+r=$(wait_removed 500)
+case $r in "-7 "*) ok "a card that stays: the wait ends after its time (EID_ECANCELED)" ;; *) not_ok "wait for removal, card kept: $r" ;; esac
 
 # two processes reading at once: transactions keep them apart
 "$CARD" identity --json > "$T/a.json" 2>&1 & a=$!

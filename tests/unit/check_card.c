@@ -185,6 +185,26 @@ START_TEST(test_identity__json_and_verdict)
 }
 END_TEST
 
+START_TEST(test_atr__extended_length)
+{
+	/* TD1 TD2 (T=1), historical bytes 80 73 00 00 40: card capabilities with b7 of the third byte */
+	static const unsigned char ext[] = { 0x3b, 0x85, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0x40, 0x00 };
+	static const unsigned char no[] = { 0x3b, 0x85, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, 0x00, 0x00 };
+	/* category 00: compact-TLV, then three status bytes */
+	static const unsigned char cat0[] = { 0x3b, 0x88, 0x80, 0x01, 0x00, 0x73, 0x00, 0x00, 0x40, 0x82, 0x90, 0x00, 0x00 };
+	static const unsigned char ee[] = { 0x3b, 0xdb, 0x96, 0x00, 0x80, 0xb1, 0xfe, 0x45, 0x1f, 0x83, 0x00, 0x12,
+					    0x23, 0x3f, 0x53, 0x65, 0x49, 0x44, 0x0f, 0x90, 0x00, 0xf1 };
+	static const unsigned char cut[] = { 0x3b, 0x8f, 0x80, 0x01, 0x80, 0x73 };
+
+	ck_assert_int_eq(eid_card__atr_extended(ext, sizeof(ext)), 1);
+	ck_assert_int_eq(eid_card__atr_extended(no, sizeof(no)), 0);
+	ck_assert_int_eq(eid_card__atr_extended(cat0, sizeof(cat0)), 1);
+	ck_assert_int_eq(eid_card__atr_extended(ee, sizeof(ee)), 0);
+	ck_assert_int_eq(eid_card__atr_extended(cut, sizeof(cut)), 0);
+	ck_assert_int_eq(eid_card__atr_extended(ext, 1), 0);
+}
+END_TEST
+
 START_TEST(test_ctx__without_pcscd)
 {
 	eid_card_ctx *ctx = NULL;
@@ -220,6 +240,7 @@ static Suite *card_suite(void)
 	tcase_add_test(tc, test_sw__errors);
 	tcase_add_test(tc, test_belpic__identity_and_address_files);
 	tcase_add_test(tc, test_identity__json_and_verdict);
+	tcase_add_test(tc, test_atr__extended_length);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pcsc");
 	tcase_add_test(tc, test_ctx__without_pcscd);
