@@ -19,11 +19,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s FILE... [--trust FILE|DIR]... [--data FILE|DIR] [--json] [--online]\n"
+		"Usage: %s FILE... [--trust FILE|DIR]... [--untrusted FILE|DIR]... [--data FILE|DIR]\n"
+		"          [--json] [--online]\n"
 		"Validate the signatures in each FILE and report per signature an indication\n"
 		"(TOTAL-PASSED, INDETERMINATE, TOTAL-FAILED) and sub-indication (ETSI EN 319 102-1).\n"
 		"\n"
 		"  -t, --trust FILE|DIR  trust anchors: PEM or DER certificates, or a folder of them\n"
+		"  -u, --untrusted FILE|DIR  intermediate CA certificates that may complete a\n"
+		"                        chain (never trusted themselves)\n"
 		"  -d, --data FILE|DIR   the signed file, for detached signatures (default for\n"
 		"                        X.p7s: X, when it exists); it applies to every FILE;\n"
 		"                        a folder holds the files a detached XML signature names\n"
@@ -61,6 +64,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "trust", required_argument, NULL, 't' },
+		{ "untrusted", required_argument, NULL, 'u' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "online", no_argument, NULL, 'O' },
@@ -79,10 +83,17 @@ int main(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:d:jqhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:u:d:jqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (eid_trust_add_file(trust, optarg) < 0) {
+				cli_err("%s", eid_error_last()->message);
+				eid_trust_free(trust);
+				return CLI_EXIT_ERROR;
+			}
+			break;
+		case 'u':
+			if (eid_trust_add_intermediates(trust, optarg) < 0) {
 				cli_err("%s", eid_error_last()->message);
 				eid_trust_free(trust);
 				return CLI_EXIT_ERROR;

@@ -29,7 +29,15 @@ EID_EXTERN int eid_trust_add_file(eid_trust *trust, const char *path);
 /** Add one certificate (DER or PEM) as a trust anchor. */
 EID_EXTERN int eid_trust_add_cert(eid_trust *trust, const unsigned char *cert, size_t len);
 
-/** Number of certificates held. */
+/**
+ * Add the certificates in @p path (same forms as eid_trust_add_file) as
+ * intermediates: they may complete a path from a signer to an anchor (a card
+ * that does not hold its CA certificate, a signature without its chain), but
+ * are never trusted themselves.
+ */
+EID_EXTERN int eid_trust_add_intermediates(eid_trust *trust, const char *path);
+
+/** Number of trust anchors held. */
 EID_EXTERN size_t eid_trust_count(const eid_trust *trust);
 
 /** Release.  Accepts NULL.  A trust set may be shared by threads for reading once filled. */

@@ -17,6 +17,8 @@
 struct eid_trust {
 	X509_STORE *store;
 	size_t count;
+	STACK_OF(X509) *extra;  /* intermediates that may complete a path; not anchors */
+	int adding_extra;       /* the file being read goes to @extra */
 };
 
 EID_EXTERN int eid_trust_new(eid_trust **out)
@@ -26,7 +28,9 @@ EID_EXTERN int eid_trust_new(eid_trust **out)
 	if (out == NULL)
 		return eid_error__set(EID_EINVAL, "eid_trust_new: NULL argument");
 	t = calloc(1, sizeof(*t));
-	if (t == NULL || (t->store = X509_STORE_new()) == NULL) {
+	if (t == NULL || (t->store = X509_STORE_new()) == NULL || (t->extra = sk_X509_new_null()) == NULL) {
+		if (t != NULL)
+			X509_STORE_free(t->store);
 		free(t);
 		return eid_error__set(EID_ENOMEM, NULL);
 	}
@@ -39,6 +43,7 @@ EID_EXTERN void eid_trust_free(eid_trust *t)
 	if (t == NULL)
 		return;
 	X509_STORE_free(t->store);
+	sk_X509_pop_free(t->extra, X509_free);
 	free(t);
 }
 
@@ -51,6 +56,18 @@ EID_EXTERN size_t eid_trust_count(const eid_trust *t)
 static int add_x509(eid_trust *t, X509 *x, size_t *found)
 {
 	int before = sk_X509_OBJECT_num(X509_STORE_get0_objects(t->store));
+
+	if (t->adding_extra) {
+		if (!X509_up_ref(x))
+			return eid_error__set(EID_ENOMEM, NULL);
+		if (!sk_X509_push(t->extra, x)) {
+			X509_free(x);
+			return eid_error__set(EID_ENOMEM, NULL);
+		}
+		if (found != NULL)
+			(*found)++;
+		return EID_OK;
+	}
 
 	if (!X509_STORE_add_cert(t->store, x)) {
 		unsigned long e = ERR_peek_last_error();
@@ -177,6 +194,18 @@ EID_EXTERN int eid_trust_add_file(eid_trust *t, const char *path)
 	return rc;
 }
 
+EID_EXTERN int eid_trust_add_intermediates(eid_trust *t, const char *path)
+{
+	int rc;
+
+	if (t == NULL || path == NULL)
+		return eid_error__set(EID_EINVAL, "eid_trust_add_intermediates: NULL argument");
+	t->adding_extra = 1;
+	rc = eid_trust_add_file(t, path);
+	t->adding_extra = 0;
+	return rc;
+}
+
 void eid_pki__chain_result_clear(eid_chain_result *res)
 {
 	sk_X509_pop_free(res->chain, X509_free);
@@ -201,6 +230,7 @@ int eid_pki__validate_chain(const eid_trust *trust, X509 *leaf, STACK_OF(X509) *
 {
 	X509_STORE_CTX *ctx;
 	X509_VERIFY_PARAM *param;
+	STACK_OF(X509) *pool = NULL;
 	int ok, err, depth;
 
 	memset(res, 0, sizeof(*res));
@@ -209,9 +239,23 @@ int eid_pki__validate_chain(const eid_trust *trust, X509 *leaf, STACK_OF(X509) *
 			   "no trust anchors were given");
 		return EID_OK;
 	}
+	/* the signature's own certificates, then the caller's intermediates */
+	if (sk_X509_num(trust->extra) > 0) {
+		int i;
+
+		if ((pool = untrusted ? sk_X509_dup(untrusted) : sk_X509_new_null()) == NULL)
+			return eid_error__set(EID_ENOMEM, NULL);
+		for (i = 0; i < sk_X509_num(trust->extra); i++)
+			if (!sk_X509_push(pool, sk_X509_value(trust->extra, i))) {
+				sk_X509_free(pool);
+				return eid_error__set(EID_ENOMEM, NULL);
+			}
+		untrusted = pool;
+	}
 	ctx = X509_STORE_CTX_new();
 	if (ctx == NULL || !X509_STORE_CTX_init(ctx, trust->store, leaf, untrusted)) {
 		X509_STORE_CTX_free(ctx);
+		sk_X509_free(pool);
 		return eid_error__ossl(EID_ENOMEM, "cannot start path validation");
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
@@ -223,6 +267,7 @@ int eid_pki__validate_chain(const eid_trust *trust, X509 *leaf, STACK_OF(X509) *
 	depth = X509_STORE_CTX_get_error_depth(ctx);
 	res->chain = X509_STORE_CTX_get1_chain(ctx);
 	X509_STORE_CTX_free(ctx);
+	sk_X509_free(pool);
 	ERR_clear_error();
 	if (ok == 1) {
 		set_result(res, EID_TOTAL_PASSED, EID_SUB_NONE, "the chain reaches a trust anchor");

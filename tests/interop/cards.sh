@@ -111,7 +111,7 @@ for c in belpic-1.7 belpic-1.8 esteid-2018; do
 	insert "$c"
 	pin=$(pin_of "$c" PIN2)
 	expect_status 0 "$c: card-direct PAdES" "$SIGN" --card --pin "pass:$pin" "$EID_TEST_PDF/cairo.pdf" -o "$T/$c.pdf"
-	expect_status 0 "$c: eid-verify accepts it" "$VERIFY" --trust "$T/anchors.pem" "$T/$c.pdf"
+	expect_status 0 "$c: eid-verify accepts it" "$VERIFY" --trust "$T/pki/root.crt" --untrusted "$T/pki/int.crt" "$T/$c.pdf"
 	pdfsig -nocert "$T/$c.pdf" > "$T/pdfsig" 2>&1 || true
 	expect_grep "Signature is Valid" "$T/pdfsig" "$c: pdfsig accepts it"
 	expect_status 0 "$c: card-direct ASiC-E" "$SIGN" --card --pin "pass:$pin" "$T/doc.txt" "$EID_TEST_PDF/cairo.pdf" -o "$T/$c.asice"
@@ -119,6 +119,11 @@ for c in belpic-1.7 belpic-1.8 esteid-2018; do
 	expect_status 3 "$c: a wrong PIN: no signature (exit 3, never retried)" "$SIGN" --card --pin pass:99999 "$T/doc.txt" -o "$T/$c-bad.p7s"
 	expect_no_file "$T/$c-bad.p7s" "$c: nothing written after a wrong PIN"
 done
+
+# the Estonian card holds no CA certificate: without the intermediate, no chain
+expect_status 1 "esteid-2018: the root alone: INDETERMINATE (exit 1)" "$VERIFY" --trust "$T/pki/root.crt" "$T/esteid-2018.pdf"
+expect_grep "NO_CERTIFICATE_CHAIN_FOUND" "$T/out" "... no certificate chain found"
+expect_status 1 "... an intermediate given with --untrusted is no anchor" "$VERIFY" --trust "$T/pki/other-root.crt" --untrusted "$T/pki/int.crt" "$T/esteid-2018.pdf"
 
 # ---- through OpenSC's PKCS#11 module (the Estonian card)
 insert esteid-2018
