@@ -40,6 +40,9 @@ typedef struct sign_args {
 	const char *packaging;
 	const char *role;
 	int policy_implied;
+	const char *policy;         /* --policy ID */
+	const char *policy_file;    /* --policy-file FILE: its digest goes into the signature */
+	const char *policy_uri;
 } sign_args;
 
 static void usage(FILE *f)
@@ -76,6 +79,9 @@ static void usage(FILE *f)
 		"                           names the inputs by file name; several inputs)\n"
 		"      --role TEXT          SignerRoleV2 ClaimedRole\n"
 		"      --policy-implied     SignaturePolicyIdentifier/SignaturePolicyImplied\n"
+		"      --policy ID          an explicit signature policy: its OID or URI, with\n"
+		"      --policy-file FILE   the policy document (its digest is signed, with --hash)\n"
+		"      --policy-uri URL     where the policy document is published (SPURI)\n"
 		"Key on a PKCS#11 token:\n"
 		"      --module P11LIB      the PKCS#11 module (default: $EID_PKCS11_MODULE,\n"
 		"                           p11-kit's proxy, OpenSC)\n"
@@ -355,6 +361,9 @@ int main(int argc, char **argv)
 		{ "packaging", required_argument, NULL, 'K' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "policy-implied", no_argument, NULL, 'y' },
+		{ "policy", required_argument, NULL, 'Y' },
+		{ "policy-file", required_argument, NULL, 'Z' },
+		{ "policy-uri", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -366,7 +375,7 @@ int main(int argc, char **argv)
 	eid_card_ctx *card_ctx = NULL;
 	eid_card *card = NULL;
 	eid_signer *signer = NULL;
-	eid_buf out = EID_BUF_INIT;
+	eid_buf out = EID_BUF_INIT, policy_digest = EID_BUF_INIT;
 	eid_xades_opts xo = EID_XADES_OPTS_INIT;
 	eid_asic_opts ao = EID_ASIC_OPTS_INIT;
 	int c, rc, status = CLI_EXIT_ERROR, pades = 0, xades = 0, asic = 0;
@@ -403,6 +412,9 @@ int main(int argc, char **argv)
 		case 'K': a.packaging = optarg; break;
 		case 'r': a.role = optarg; break;
 		case 'y': a.policy_implied = 1; break;
+		case 'Y': a.policy = optarg; break;
+		case 'Z': a.policy_file = optarg; break;
+		case 'U': a.policy_uri = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
 		default:
@@ -429,8 +441,12 @@ int main(int argc, char **argv)
 	pades = strcasecmp(a.format, "pades") == 0;
 	xades = strcasecmp(a.format, "xades") == 0;
 	asic = strcasecmp(a.format, "asice") == 0 ? 'E' : strcasecmp(a.format, "asics") == 0 ? 'S' : 0;
-	if (!xades && !asic && (a.role || a.policy_implied)) {
-		cli_err("--role and --policy-implied are for XML signatures (-f xades, asice, asics)");
+	if (!xades && !asic && (a.role || a.policy_implied || a.policy || a.policy_file || a.policy_uri)) {
+		cli_err("--role and the --policy options are for XML signatures (-f xades, asice, asics)");
+		return CLI_EXIT_ERROR;
+	}
+	if ((a.policy == NULL) != (a.policy_file == NULL) || (a.policy_uri && !a.policy) || (a.policy && a.policy_implied)) {
+		cli_err("--policy goes with --policy-file (and optionally --policy-uri), and not with --policy-implied");
 		return CLI_EXIT_ERROR;
 	}
 	if (!xades && a.packaging) {
@@ -500,6 +516,17 @@ int main(int argc, char **argv)
 	xo.level = co.level;
 	xo.claimed_role = a.role;
 	xo.flags = (a.no_chain ? EID_XADES_NO_CHAIN : 0) | (a.policy_implied ? EID_XADES_POLICY_IMPLIED : 0);
+	if (a.policy != NULL) {
+		xo.policy_id = a.policy;
+		xo.policy_uri = a.policy_uri;
+		xo.policy_hash = xo.hash == EID_HASH_DEFAULT ? EID_HASH_SHA256 : xo.hash;
+		if (eid_digest_file(a.policy_file, xo.policy_hash, &policy_digest) < 0) {
+			cli_err("%s", eid_error_last()->message);
+			goto out;
+		}
+		xo.policy_digest = policy_digest.data;
+		xo.policy_digest_len = policy_digest.len;
+	}
 
 	if (make_signer(&a, &p11, &card_ctx, &card, &signer) < 0)
 		goto out;
@@ -532,6 +559,7 @@ int main(int argc, char **argv)
 	status = CLI_EXIT_OK;
 out:
 	eid_buf_clear(&out);
+	eid_buf_clear(&policy_digest);
 	eid_signer_free(signer);
 	eid_pkcs11_free(p11);
 	eid_card_free(card);

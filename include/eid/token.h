@@ -48,6 +48,9 @@ EID_EXTERN int eid_hash_from_name(eid_hash *out, const char *name);
 /** Size in bytes of the digest, 0 for an unknown value. */
 EID_EXTERN size_t eid_hash_size(eid_hash hash);
 
+/** The digest of a file's bytes (read as a stream) into @p out. */
+EID_EXTERN int eid_digest_file(const char *path, eid_hash hash, eid_buf *out) EID_WARN_UNUSED;
+
 typedef struct eid_signer eid_signer;
 
 /* ------------------------------------------------------------------ */

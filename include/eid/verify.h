@@ -119,6 +119,14 @@ EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *sig);
 /** A PDF signature's field name, or the container entry holding an ASiC signature (borrowed); else NULL. */
 EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *sig);
 /**
+ * The signature policy the signer named (XAdES SignaturePolicyIdentifier), in
+ * words: "implied", or its identifier with the digest of its document; NULL
+ * when none.  The policy document itself is not fetched or checked.  Borrowed.
+ */
+EID_EXTERN const char *eid_sig_report_policy(const eid_sig_report *sig);
+/** The role the signer claims (XAdES SignerRoleV2 ClaimedRole), or NULL.  Borrowed. */
+EID_EXTERN const char *eid_sig_report_role(const eid_sig_report *sig);
+/**
  * For a PDF certification signature, the permission (DocMDP P) it sets for
  * what may follow: 1 no change, 2 form filling and signing, 3 also
  * annotations.  0 for an approval signature or another format.

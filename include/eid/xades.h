@@ -35,11 +35,18 @@ typedef struct eid_xades_opts {
 	eid_xades_packaging packaging;  /**< EID_XADES_DETACHED by default */
 	const char *claimed_role;       /**< SignerRoleV2 ClaimedRole, UTF-8, or NULL */
 	unsigned int flags;             /**< EID_XADES_* */
+	/* version 2: an explicit signature policy (SignaturePolicyId) */
+	const char *policy_id;          /**< the policy's identifier: an OID ("1.2.3") or a URI; NULL: none */
+	eid_hash policy_hash;           /**< the hash @c policy_digest was made with */
+	const unsigned char *policy_digest; /**< the digest of the policy document */
+	size_t policy_digest_len;
+	const char *policy_uri;         /**< SPURI qualifier: where the policy document is published, or NULL */
 } eid_xades_opts;
 
-#define EID_XADES_OPTS_VERSION 1
+#define EID_XADES_OPTS_VERSION 2
 #define EID_XADES_OPTS_INIT \
-	{ EID_XADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, EID_XADES_DETACHED, NULL, 0 }
+	{ EID_XADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, EID_XADES_DETACHED, NULL, 0, \
+	  NULL, EID_HASH_DEFAULT, NULL, 0, NULL }
 
 /** One thing to sign. */
 typedef struct eid_xades_data {

@@ -59,11 +59,11 @@ static int entry_name(const char *path, char **out)
 static int prepare_signature(eid_asic_prep *p, const eid_signer *signer, char **names, unsigned char (*digests)[EVP_MAX_MD_SIZE],
 			     size_t n, const eid_asic_opts *o)
 {
-	eid_xades_opts xo = o->xades;
+	eid_xades_opts xo;
 	eid_xades_ref *refs = calloc(n, sizeof(*refs));
 	eid_buf *uris = calloc(n, sizeof(*uris));
 	size_t i;
-	int rc = refs && uris ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+	int rc = refs && uris ? eid_xades__opts(&o->xades, &xo) : eid_error__set(EID_ENOMEM, NULL);
 
 	xo.packaging = EID_XADES_DETACHED;
 	for (i = 0; rc == EID_OK && i < n; i++) {

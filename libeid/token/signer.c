@@ -4,11 +4,13 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <openssl/err.h>
 
 #include "token.h"
@@ -51,6 +53,38 @@ EID_EXTERN size_t eid_hash_size(eid_hash hash)
 		if (hashes[i].hash == hash)
 			return hashes[i].size;
 	return 0;
+}
+
+EID_EXTERN int eid_digest_file(const char *path, eid_hash hash, eid_buf *out)
+{
+	const EVP_MD *md = eid_hash__md(hash);
+	unsigned char *chunk = NULL, d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	EVP_MD_CTX *ctx = NULL;
+	FILE *f;
+	size_t n;
+	int rc = EID_OK;
+
+	if (path == NULL || out == NULL || md == NULL)
+		return eid_error__set(EID_EINVAL, "eid_digest_file: NULL argument or unknown hash");
+	if ((f = fopen(path, "rb")) == NULL)
+		return eid_error__set(EID_EIO, "cannot open '%s': %m", path);
+	if ((chunk = malloc(EID_IO_CHUNK)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(ctx, md, NULL))
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	while (rc == EID_OK && (n = fread(chunk, 1, EID_IO_CHUNK, f)) > 0)
+		if (!EVP_DigestUpdate(ctx, chunk, n))
+			rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (rc == EID_OK && ferror(f))
+		rc = eid_error__set(EID_EIO, "cannot read '%s'", path);
+	if (rc == EID_OK && !EVP_DigestFinal_ex(ctx, d, &dl))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (rc == EID_OK)
+		rc = eid_buf_set(out, d, dl);
+	EVP_MD_CTX_free(ctx);
+	free(chunk);
+	fclose(f);
+	return rc;
 }
 
 EID_EXTERN int eid_hash_from_name(eid_hash *out, const char *name)

@@ -135,6 +135,8 @@ static void sig_free(eid_sig_report *s)
 	free(s->hash);
 	free(s->algorithm);
 	free(s->field);
+	free(s->policy);
+	free(s->role);
 	strlist_clear(&s->chain);
 	strlist_clear(&s->signed_data);
 	strlist_clear(&s->warnings);
@@ -188,6 +190,8 @@ EID_EXTERN const char *eid_sig_report_hash(const eid_sig_report *s) { return s ?
 EID_EXTERN const char *eid_sig_report_algorithm(const eid_sig_report *s) { return s ? s->algorithm : NULL; }
 EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *s) { return s ? s->claimed_time : -1; }
 EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *s) { return s ? s->field : NULL; }
+EID_EXTERN const char *eid_sig_report_policy(const eid_sig_report *s) { return s ? s->policy : NULL; }
+EID_EXTERN const char *eid_sig_report_role(const eid_sig_report *s) { return s ? s->role : NULL; }
 EID_EXTERN size_t eid_sig_report_signed_data_count(const eid_sig_report *s) { return s ? s->signed_data.n : 0; }
 EID_EXTERN const char *eid_sig_report_signed_data(const eid_sig_report *s, size_t i)
 {
@@ -266,6 +270,10 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 				     or_dash(s->signer_serial), when, or_dash(s->algorithm), or_dash(s->hash), s->key_bits);
 		if (rc == EID_OK && s->field != NULL)
 			rc = eid_buf__printf(out, "  Field:         %s\n", s->field);
+		if (rc == EID_OK && s->role != NULL)
+			rc = eid_buf__printf(out, "  Role:          %s (claimed by the signer)\n", s->role);
+		if (rc == EID_OK && s->policy != NULL)
+			rc = eid_buf__printf(out, "  Policy:        %s\n", s->policy);
 		if (rc == EID_OK && s->certification > 0)
 			rc = eid_buf__printf(out, "  Certifies:     the document; permits after it %s (DocMDP P=%d)\n",
 					     eid_report__docmdp_words(s->certification), s->certification);
@@ -345,6 +353,10 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 			json_object_object_add(js, "field", jstr(s->field));
 		if (s->certification > 0)
 			json_object_object_add(js, "certification", json_object_new_int(s->certification));
+		if (s->role != NULL)
+			json_object_object_add(js, "claimedRole", jstr(s->role));
+		if (s->policy != NULL)
+			json_object_object_add(js, "signaturePolicy", jstr(s->policy));
 		json_object_object_add(js, "digestAlgorithm", jstr(s->hash));
 		json_object_object_add(js, "signatureAlgorithm", jstr(s->algorithm));
 		json_object_object_add(js, "keyBits", json_object_new_int((int)s->key_bits));

@@ -25,6 +25,8 @@ struct eid_sig_report {
 	int64_t claimed_time;
 	char *field;               /* a PDF signature's field name */
 	int certification;         /* a PDF certification's DocMDP permission, 1..3; 0: none */
+	char *policy;              /* the signature policy the signer named, in words, or NULL */
+	char *role;                /* the signer's claimed role, or NULL */
 	eid_strlist chain;
 	eid_strlist signed_data;   /* what the signature's digests cover, one line each */
 	eid_strlist warnings;

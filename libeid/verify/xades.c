@@ -515,6 +515,56 @@ static void warn_unsigned_objects(sigctx *c, xmlNodePtr qp)
 	}
 }
 
+/*
+ * The signed policy and role, reported as the signer put them.  The policy
+ * document is not fetched: an explicit policy is reported with the digest
+ * its document must have.
+ */
+static void read_policy_and_role(sigctx *c, xmlNodePtr ssp)
+{
+	xmlNodePtr spi = eid_xml__child(ssp, EID_NS_XADES, "SignaturePolicyIdentifier"), spid, role;
+	char *id = NULL, *alg = NULL, *dv = NULL, *uri = NULL, *text = NULL;
+	eid_hash h;
+
+	if (spi != NULL && eid_xml__child(spi, EID_NS_XADES, "SignaturePolicyImplied") != NULL) {
+		eid_sig__set(&c->s->policy, "implied (the signed data says which policy applies)");
+	} else if ((spid = eid_xml__child(spi, EID_NS_XADES, "SignaturePolicyId")) != NULL) {
+		xmlNodePtr hash = eid_xml__child(spid, EID_NS_XADES, "SigPolicyHash");
+		xmlNodePtr q = eid_xml__child(eid_xml__child(spid, EID_NS_XADES, "SigPolicyQualifiers"), EID_NS_XADES,
+					      "SigPolicyQualifier");
+
+		id = text_of(eid_xml__child(eid_xml__child(spid, EID_NS_XADES, "SigPolicyId"), EID_NS_XADES, "Identifier"));
+		alg = attr_of(eid_xml__child(hash, EID_NS_DS, "DigestMethod"), "Algorithm");
+		dv = text_of(eid_xml__child(hash, EID_NS_DS, "DigestValue"));
+		uri = text_of(eid_xml__child(q, EID_NS_XADES, "SPURI"));
+		if (id == NULL || dv == NULL || eid_xades__digest_from_uri(alg, &h) < 0) {
+			eid_error_clear();
+			eid_sig__warn(c->s, "the signature policy is malformed (no identifier, or no known digest)");
+		} else if (asprintf(&text, "%s, document digest %s %s%s%s", id, eid_hash_name(h), dv, uri ? ", at " : "",
+				    uri ? uri : "") > 0) {
+			eid_sig__set(&c->s->policy, text);
+			eid_sig__warn(c->s, "the signature policy's document was not checked: whether its rules hold is "
+					    "for the relying party to judge");
+		}
+	}
+	role = eid_xml__child(eid_xml__child(eid_xml__child(ssp, EID_NS_XADES, "SignerRoleV2"), EID_NS_XADES,
+					     "ClaimedRoles"), EID_NS_XADES, "ClaimedRole");
+	if (role == NULL)
+		role = eid_xml__child(eid_xml__child(eid_xml__child(ssp, EID_NS_XADES, "SignerRole"), EID_NS_XADES,
+						     "ClaimedRoles"), EID_NS_XADES, "ClaimedRole");
+	if (role != NULL) {
+		char *r = text_of(role);
+
+		eid_sig__set(&c->s->role, r);
+		xmlFree(r);
+	}
+	free(text);
+	xmlFree(id);
+	xmlFree(alg);
+	xmlFree(dv);
+	xmlFree(uri);
+}
+
 /* ---- one signature ---- */
 
 static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, long index, xmlNodePtr sig,
@@ -659,6 +709,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 			}
 			dof_all &= found;
 		}
+		read_policy_and_role(&c, ssp);
 	}
 	for (k = 0; k < c.nrefs; k++)
 		eid_strlist__add(&c.s->signed_data, c.ref_what[k]);

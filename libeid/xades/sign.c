@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,40 @@ static int issuer_serial_der(X509 *cert, eid_buf *out)
 	return rc;
 }
 
+/*
+ * SignaturePolicyIdentifier/SignaturePolicyId: the policy's identifier (an
+ * OID as "urn:oid:..." with the OIDAsURN qualifier, or a URI), the digest of
+ * its document, and where it is published (SPURI).
+ */
+static int add_policy(builder *b, xmlNodePtr ssp)
+{
+	const char *id = b->o->policy_id;
+	int is_oid = strspn(id, "0123456789.") == strlen(id) && strchr(id, '.') != NULL;
+	xmlNodePtr spid = el(b, el(b, ssp, b->xades, "SignaturePolicyIdentifier", NULL), b->xades, "SignaturePolicyId", NULL);
+	xmlNodePtr ident, hash;
+	char *urn = NULL;
+	int rc = spid ? EID_OK : eid_error__set(EID_ENOMEM, NULL);
+
+	if (rc == EID_OK && is_oid && asprintf(&urn, "urn:oid:%s", id) < 0)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK) {
+		ident = el(b, el(b, spid, b->xades, "SigPolicyId", NULL), b->xades, "Identifier", urn ? urn : id);
+		rc = ident == NULL ? eid_error__set(EID_ENOMEM, NULL) : is_oid ? attr(ident, "Qualifier", "OIDAsURN") : EID_OK;
+	}
+	free(urn);
+	if (rc == EID_OK) {
+		hash = el(b, spid, b->xades, "SigPolicyHash", NULL);
+		rc = attr(el(b, hash, b->ds, "DigestMethod", NULL), "Algorithm", eid_xades__digest_uri(b->o->policy_hash));
+		if (rc == EID_OK)
+			rc = b64_text(hash, b->ds, "DigestValue", b->o->policy_digest, b->o->policy_digest_len, NULL);
+	}
+	if (rc == EID_OK && b->o->policy_uri != NULL &&
+	    el(b, el(b, el(b, spid, b->xades, "SigPolicyQualifiers", NULL), b->xades, "SigPolicyQualifier", NULL),
+	       b->xades, "SPURI", b->o->policy_uri) == NULL)
+		rc = eid_error__set(EID_ENOMEM, NULL);
+	return rc;
+}
+
 /* QualifyingProperties in a ds:Object: SigningTime, SigningCertificateV2, policy, role; data formats later. */
 static int add_qualifying_props(builder *b, const eid_signer *signer)
 {
@@ -314,6 +349,8 @@ static int add_qualifying_props(builder *b, const eid_signer *signer)
 	    el(b, el(b, ssp, b->xades, "SignaturePolicyIdentifier", NULL), b->xades, "SignaturePolicyImplied", NULL) ==
 		    NULL)
 		rc = eid_error__set(EID_ENOMEM, NULL);
+	if (rc == EID_OK && b->o->policy_id != NULL)
+		rc = add_policy(b, ssp);
 	if (rc == EID_OK && b->o->claimed_role != NULL &&
 	    el(b, el(b, el(b, ssp, b->xades, "SignerRoleV2", NULL), b->xades, "ClaimedRoles", NULL), b->xades,
 	       "ClaimedRole", b->o->claimed_role) == NULL)
@@ -425,6 +462,14 @@ static int check_opts(const eid_xades_opts *o)
 {
 	if (o->version != EID_XADES_OPTS_VERSION)
 		return eid_error__set(EID_EVERSION, "eid_xades_opts version %u is unknown", o->version);
+	if (o->policy_id != NULL) {
+		if (o->flags & EID_XADES_POLICY_IMPLIED)
+			return eid_error__set(EID_EINVAL, "a signature policy is either implied or explicit, not both");
+		if (o->policy_id[0] == '\0' || eid_xades__digest_uri(o->policy_hash) == NULL || o->policy_digest == NULL ||
+		    o->policy_digest_len != eid_hash_size(o->policy_hash))
+			return eid_error__set(EID_EINVAL, "an explicit signature policy needs its identifier and the "
+							  "digest of its document");
+	}
 	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
 		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
 				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
@@ -434,6 +479,20 @@ static int check_opts(const eid_xades_opts *o)
 	    o->packaging != EID_XADES_ENVELOPING)
 		return eid_error__set(EID_EINVAL, "unknown packaging %d", (int)o->packaging);
 	return EID_OK;
+}
+
+int eid_xades__opts(const eid_xades_opts *in, eid_xades_opts *out)
+{
+	static const eid_xades_opts defaults = EID_XADES_OPTS_INIT;
+
+	*out = defaults;
+	if (in != NULL && in->version == 1) {
+		memcpy(out, in, offsetof(eid_xades_opts, policy_id));
+		out->version = EID_XADES_OPTS_VERSION;
+	} else if (in != NULL) {
+		*out = *in;
+	}
+	return check_opts(out);
 }
 
 static int prep_new(eid_xades_prep **out, const eid_signer *signer, eid_xades_opts *o)
@@ -459,8 +518,7 @@ static int prep_new(eid_xades_prep **out, const eid_signer *signer, eid_xades_op
 int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, const eid_xades_ref *refs,
 				size_t n, const eid_xades_opts *opts, int asic_root)
 {
-	static const eid_xades_opts defaults = EID_XADES_OPTS_INIT;
-	eid_xades_opts o = opts ? *opts : defaults;
+	eid_xades_opts o;
 	eid_xades_prep *p = NULL;
 	builder b;
 	size_t i;
@@ -469,7 +527,7 @@ int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, 
 	if (out == NULL || signer == NULL || refs == NULL || n == 0)
 		return eid_error__set(EID_EINVAL, "eid_xades_prepare: nothing to sign");
 	*out = NULL;
-	if ((rc = check_opts(&o)) < 0 || (rc = prep_new(&p, signer, &o)) < 0)
+	if ((rc = eid_xades__opts(opts, &o)) < 0 || (rc = prep_new(&p, signer, &o)) < 0)
 		return rc;
 	if ((p->doc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
 		rc = eid_error__set(EID_ENOMEM, NULL);
@@ -709,8 +767,7 @@ static int prepare_attached(eid_xades_prep *p, const eid_signer *signer, const e
 EID_EXTERN int eid_xades_prepare(eid_xades_prep **out, const eid_signer *signer, const eid_xades_data *data,
 				 size_t n, const eid_xades_opts *opts)
 {
-	static const eid_xades_opts defaults = EID_XADES_OPTS_INIT;
-	eid_xades_opts o = opts ? *opts : defaults;
+	eid_xades_opts o;
 	unsigned char (*digests)[EVP_MAX_MD_SIZE] = NULL;
 	eid_xades_ref *refs = NULL;
 	eid_buf *uris = NULL;
@@ -721,7 +778,7 @@ EID_EXTERN int eid_xades_prepare(eid_xades_prep **out, const eid_signer *signer,
 	if (out == NULL || signer == NULL || data == NULL || n == 0)
 		return eid_error__set(EID_EINVAL, "eid_xades_prepare: nothing to sign");
 	*out = NULL;
-	if ((rc = check_opts(&o)) < 0)
+	if ((rc = eid_xades__opts(opts, &o)) < 0)
 		return rc;
 	if (o.hash == EID_HASH_DEFAULT)
 		o.hash = EID_HASH_SHA256;

@@ -32,6 +32,12 @@ typedef struct eid_xades_ref {
 #define EID_NS_ASIC "http://uri.etsi.org/02918/v1.2.1#"
 
 /* Detached over digests; with @asic_root the document's root is asic:XAdESSignatures (EN 319 162-1). */
+/*
+ * The caller's options (NULL: the defaults) into @out, whatever version they
+ * were made for (a version 1 structure is shorter), checked.
+ */
+int eid_xades__opts(const eid_xades_opts *in, eid_xades_opts *out);
+
 int eid_xades__prepare_detached(eid_xades_prep **out, const eid_signer *signer, const eid_xades_ref *refs,
 				size_t n, const eid_xades_opts *opts, int asic_root);
 

@@ -72,6 +72,35 @@ mkdir -p "$T/changed" && cp "$T/order.txt" "$T/changed/order.txt" && cp "$T/file
 expect_status 2 "detached with a changed file: TOTAL-FAILED" verify "$T/files/det.xml" --data "$T/changed"
 expect_grep 'HASH_FAILURE' "$T/out" "... HASH_FAILURE"
 
+# --- signature policy and role: what the signer names, reported as such
+printf 'Policy: sign only invoices you have read.\n' > "$T/policy.txt"
+expect_status 0 "explicit policy and role: signed" p11sign --key-id 01 --pin pass:$PIN --policy 1.3.6.1.4.1.99999.1.2 \
+	--policy-file "$T/policy.txt" --policy-uri https://example.org/policy.txt --role "Chief accountant" \
+	"$T/invoice.xml" -o "$T/policy.xml"
+expect_status 0 "... eid-verify" verify "$T/policy.xml"
+want=$(openssl dgst -sha256 -binary "$T/policy.txt" | base64)
+expect_grep "^  Policy: +urn:oid:1\.3\.6\.1\.4\.1\.99999\.1\.2, document digest SHA-256 $want, at https://example\.org/policy\.txt" "$T/out" \
+	"... the policy's identifier and its document's digest are reported"
+expect_grep "^  Role: +Chief accountant" "$T/out" "... the claimed role is reported"
+expect_grep "policy's document was not checked" "$T/out" "... with a warning that the policy itself is not judged"
+expect_grep 'Qualifier="OIDAsURN">urn:oid:1\.3\.6\.1\.4\.1\.99999\.1\.2<' "$T/policy.xml" "... an OID as a URN with its qualifier"
+expect_status 0 "... xmlsec1" xmlsec "$T/policy.xml"
+# xadesjs cannot parse a SigPolicyQualifier (SPURI): it checks the same policy without one
+expect_status 0 "the same policy without its URI" p11sign --key-id 01 --pin pass:$PIN --policy 1.3.6.1.4.1.99999.1.2 \
+	--policy-file "$T/policy.txt" --role "Chief accountant" "$T/invoice.xml" -o "$T/policy2.xml"
+if [ $have_node = 1 ]; then expect_status 0 "... xadesjs" xadesjs "$T/policy2.xml"; fi
+expect_status 0 "implied policy" p11sign --key-id 01 --pin pass:$PIN --policy-implied "$T/invoice.xml" -o "$T/implied.xml"
+expect_status 0 "... eid-verify" verify "$T/implied.xml"
+expect_grep "^  Policy: +implied" "$T/out" "... reported as implied"
+expect_status 3 "--policy without --policy-file: refused" p11sign --key-id 01 --pin pass:$PIN --policy 1.2.3 "$T/invoice.xml" -o "$T/nopol.xml"
+expect_no_file "$T/nopol.xml" "... nothing written"
+expect_status 3 "--policy with --policy-implied: refused" p11sign --key-id 01 --pin pass:$PIN --policy 1.2.3 \
+	--policy-file "$T/policy.txt" --policy-implied "$T/invoice.xml" -o "$T/nopol.xml"
+expect_status 0 "an ASiC-E with an explicit policy" p11sign --key-id 04 --pin pass:$PIN --policy https://example.org/policy \
+	--policy-file "$T/policy.txt" "$T/order.txt" -o "$T/policy.asice"
+expect_status 0 "... eid-verify" verify "$T/policy.asice"
+expect_grep "^  Policy: +https://example\.org/policy, document digest" "$T/out" "... a URI identifier as it is"
+
 # --- what others sign, checked by us
 if [ $have_node = 1 ]; then
 	for key in rsa2048 p256 p384; do

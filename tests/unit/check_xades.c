@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -217,6 +218,34 @@ START_TEST(test_xades_prepare__bad_options_and_inputs)
 	d.path = doctype;
 	ck_assert_int_eq(eid_xades_prepare(&p, s, &d, 1, &o), EID_EFORMAT);
 	ck_assert_ptr_null(p);
+	/* an explicit policy needs its document's digest, and is not also implied */
+	d.path = xml_in;
+	o.packaging = EID_XADES_DETACHED;
+	o.policy_id = "1.2.3";
+	ck_assert_int_eq(eid_xades_prepare(&p, s, &d, 1, &o), EID_EINVAL);
+	o.policy_hash = EID_HASH_SHA256;
+	o.policy_digest = (const unsigned char *)"0123456789abcdef0123456789abcdef";
+	o.policy_digest_len = 31;
+	ck_assert_int_eq(eid_xades_prepare(&p, s, &d, 1, &o), EID_EINVAL);
+	o.policy_digest_len = 32;
+	o.flags = EID_XADES_POLICY_IMPLIED;
+	ck_assert_int_eq(eid_xades_prepare(&p, s, &d, 1, &o), EID_EINVAL);
+	o.flags = 0;
+	ck_assert_int_eq(eid_xades_prepare(&p, s, &d, 1, &o), EID_OK);
+	eid_xades_prep_free(p);
+	p = NULL;
+	/* a caller built for version 1 passes the shorter structure: only that much is read */
+	{
+		eid_xades_opts o1 = o;
+		unsigned char *v1 = malloc(offsetof(eid_xades_opts, policy_id));
+
+		ck_assert_ptr_nonnull(v1);
+		o1.version = 1;
+		memcpy(v1, &o1, offsetof(eid_xades_opts, policy_id));
+		ck_assert_int_eq(eid_xades_prepare(&p, s, &d, 1, (const eid_xades_opts *)(void *)v1), EID_OK);
+		eid_xades_prep_free(p);
+		free(v1);
+	}
 	eid_signer_free(s);
 	free(dup);
 	free(doctype);
