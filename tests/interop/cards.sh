@@ -210,8 +210,18 @@ if grep -qiE "73915082|3733393135303832|2873915082" "$T/trace.log"; then not_ok 
 	ok "no PIN in the trace (ASCII, BCD, format 2)"; fi
 expect_status 0 "... and the traced signature verifies" "$VERIFY" --trust "$T/anchors.pem" "$T/traced.p7s" --data "$T/doc.txt"
 
-# pcscd gone
+# pcscd gone while eid-sign waits for the PIN (the reader goes with it)
+insert belpic-1.8
+mkfifo "$T/pinfifo2"
+"$SIGN" --card --pin "file:$T/pinfifo2" "$T/doc.txt" -o "$T/gone.p7s" >"$T/out" 2>"$T/err" &
+spid=$!
+sleep 1
 bash "$HERE/pcsc.sh" stop "$P" >/dev/null 2>&1
+echo 73915082 > "$T/pinfifo2"
+st=0; wait $spid || st=$?
+if [ "$st" != 0 ]; then ok "pcscd stopped before the signature: eid-sign fails (exit $st)"; else not_ok "signed without pcscd"; fi
+expect_grep "not running|gone|removed|does not respond" "$T/err" "... and says what went"
+expect_no_file "$T/gone.p7s" "... no output file"
 expect_status 3 "pcscd not running: exit 3" "$CARD" readers
 expect_grep "pcscd\) is not running" "$T/err" "... and says so"
 
