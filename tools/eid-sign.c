@@ -43,6 +43,9 @@ typedef struct sign_args {
 	const char *policy;         /* --policy ID */
 	const char *policy_file;    /* --policy-file FILE: its digest goes into the signature */
 	const char *policy_uri;
+	const char *tsa;
+	const char *tsa_policy;
+	int timeout;
 } sign_args;
 
 static void usage(FILE *f)
@@ -56,7 +59,11 @@ static void usage(FILE *f)
 		"  -f, --format FMT         cades, pades, xades, asice or asics; default: pades\n"
 		"                           for a .pdf input, xades for .xml, asice otherwise\n"
 		"                           (signing an ASiC-E container adds a signature to it)\n"
-		"  -l, --level LEVEL        B-B (B-T, B-LT, B-LTA: not yet built)\n"
+		"  -l, --level LEVEL        B-B (default), or B-T (a signature timestamp, CAdES\n"
+		"                           only so far; needs --tsa); B-LT, B-LTA: not yet built\n"
+		"      --tsa URL            the RFC 3161 time-stamping authority (http://)\n"
+		"      --tsa-policy OID     the TSA policy to ask for\n"
+		"      --timeout SECONDS    for each exchange with a server (default 20)\n"
 		"      --hash ALG           sha256 (default), sha384 or sha512\n"
 		"      --pss                RSA-PSS instead of PKCS#1 v1.5 for RSA keys\n"
 		"      --no-chain           embed only the signer's certificate (CAdES)\n"
@@ -364,6 +371,9 @@ int main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'Y' },
 		{ "policy-file", required_argument, NULL, 'Z' },
 		{ "policy-uri", required_argument, NULL, 'U' },
+		{ "tsa", required_argument, NULL, 'T' },
+		{ "tsa-policy", required_argument, NULL, 'X' },
+		{ "timeout", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -373,6 +383,7 @@ int main(int argc, char **argv)
 	eid_pades_opts po = EID_PADES_OPTS_INIT;
 	eid_pkcs11 *p11 = NULL;
 	eid_card_ctx *card_ctx = NULL;
+	eid_online *online = NULL;
 	eid_card *card = NULL;
 	eid_signer *signer = NULL;
 	eid_buf out = EID_BUF_INIT, policy_digest = EID_BUF_INIT;
@@ -415,6 +426,9 @@ int main(int argc, char **argv)
 		case 'Y': a.policy = optarg; break;
 		case 'Z': a.policy_file = optarg; break;
 		case 'U': a.policy_uri = optarg; break;
+		case 'T': a.tsa = optarg; break;
+		case 'X': a.tsa_policy = optarg; break;
+		case 'W': a.timeout = atoi(optarg); break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
 		default:
@@ -479,10 +493,23 @@ int main(int argc, char **argv)
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
 	}
-	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B) {
-		cli_err("level %s is not built yet (only B-B)", eid_level_name(co.level));
+	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B &&
+	    !(co.level == EID_LEVEL_B_T && strcasecmp(a.format, "cades") == 0)) {
+		cli_err("level %s is not built yet for %s", eid_level_name(co.level), a.format);
 		return CLI_EXIT_ERROR;
 	}
+	if ((co.level == EID_LEVEL_B_T) != (a.tsa != NULL)) {
+		cli_err(a.tsa ? "--tsa goes with -l B-T" : "level B-T needs a time-stamping authority (--tsa URL)");
+		return CLI_EXIT_ERROR;
+	}
+	if (a.tsa != NULL &&
+	    (eid_online_new(&online) < 0 || eid_online_set_tsa(online, a.tsa, a.tsa_policy) < 0 ||
+	     (a.timeout != 0 && eid_online_set_timeout(online, a.timeout) < 0))) {
+		cli_err("%s", eid_error_last()->message);
+		eid_online_free(online);
+		return CLI_EXIT_ERROR;
+	}
+	co.online = online;
 	if (a.hash != NULL && eid_hash_from_name(&co.hash, a.hash) < 0) {
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
@@ -564,5 +591,6 @@ out:
 	eid_pkcs11_free(p11);
 	eid_card_free(card);
 	eid_card_ctx_free(card_ctx);
+	eid_online_free(online);
 	return status;
 }

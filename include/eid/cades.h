@@ -6,6 +6,7 @@
 #ifndef EID_CADES_H
 #define EID_CADES_H
 
+#include "online.h"
 #include "token.h"
 
 #ifdef __cplusplus
@@ -36,13 +37,15 @@ typedef struct eid_cades_opts {
 	unsigned int version;    /**< EID_CADES_OPTS_VERSION */
 	eid_hash hash;           /**< EID_HASH_DEFAULT: SHA-256 */
 	eid_sig_scheme scheme;   /**< EID_SIG_DEFAULT: from the key */
-	eid_level level;         /**< only B-B for now */
+	eid_level level;         /**< B-B (default) or B-T */
 	int64_t signing_time;    /**< seconds since 1970 (UTC); 0: now */
 	unsigned int flags;      /**< EID_CADES_* */
+	/* version 2 */
+	eid_online *online;      /**< the TSA for B-T (borrowed); NULL for B-B */
 } eid_cades_opts;
 
-#define EID_CADES_OPTS_VERSION 1
-#define EID_CADES_OPTS_INIT { EID_CADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, 0 }
+#define EID_CADES_OPTS_VERSION 2
+#define EID_CADES_OPTS_INIT { EID_CADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, 0, NULL }
 
 /** A prepared signature waiting for its value. */
 typedef struct eid_cades_prep eid_cades_prep;

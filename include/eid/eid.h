@@ -11,6 +11,7 @@
 #include "common.h"
 #include "token.h"
 #include "pki.h"
+#include "online.h"
 #include "cades.h"
 #include "pades.h"
 #include "xades.h"

@@ -124,6 +124,12 @@ EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *sig);
  * when none.  The policy document itself is not fetched or checked.  Borrowed.
  */
 EID_EXTERN const char *eid_sig_report_policy(const eid_sig_report *sig);
+/**
+ * The time of the signature's valid timestamp (seconds since 1970), or -1;
+ * @p tsa (may be NULL) receives the TSA's name (borrowed).  A timestamp that
+ * does not hold is reported as a warning instead.
+ */
+EID_EXTERN int64_t eid_sig_report_timestamp(const eid_sig_report *sig, const char **tsa);
 /** The role the signer claims (XAdES SignerRoleV2 ClaimedRole), or NULL.  Borrowed. */
 EID_EXTERN const char *eid_sig_report_role(const eid_sig_report *sig);
 /**

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -30,6 +32,8 @@ struct eid_cades_prep {
 	unsigned char tbs[EVP_MAX_MD_SIZE];
 	size_t tbs_len;
 	int completed;
+	eid_level level;
+	eid_online *online;     /* borrowed: the TSA for B-T */
 };
 
 static const char *const level_names[] = { "B-B", "B-B", "B-T", "B-LT", "B-LTA" };
@@ -247,18 +251,58 @@ static int check_opts(const eid_cades_opts *o)
 		return eid_error__set(EID_EVERSION, "eid_cades_opts version %u is unknown", o->version);
 	if (eid_hash_size(o->hash) == 0)
 		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)o->hash);
-	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
-		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
+	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B && o->level != EID_LEVEL_B_T)
+		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (B-B and B-T)",
 				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
+	if (o->level == EID_LEVEL_B_T && o->online == NULL)
+		return eid_error__set(EID_EINVAL, "level B-T needs a TSA (eid_cades_opts.online)");
 	return EID_OK;
+}
+
+int eid_cms__opts(const eid_cades_opts *in, eid_cades_opts *out)
+{
+	static const eid_cades_opts defaults = EID_CADES_OPTS_INIT;
+
+	*out = defaults;
+	if (in != NULL && in->version == 1) {
+		memcpy(out, in, offsetof(eid_cades_opts, online));
+		out->version = EID_CADES_OPTS_VERSION;
+	} else if (in != NULL) {
+		*out = *in;
+	}
+	return check_opts(out);
+}
+
+/*
+ * The signature-time-stamp attribute (RFC 3161 / RFC 5126): a token over the
+ * signature value, as an unsigned attribute of @si.
+ */
+int eid_cms__add_timestamp(CMS_SignerInfo *si, eid_online *online, eid_hash hash)
+{
+	ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	eid_buf token = EID_BUF_INIT;
+	int rc;
+
+	if ((rc = eid_cms__digest(ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), eid_hash__md(hash), d,
+				  &dl)) < 0)
+		return rc;
+	if ((rc = eid_online_timestamp(online, hash, d, dl, &token)) < 0)
+		return eid_error__wrap("the signature timestamp");
+	if (!CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE, token.data,
+					   (int)token.len))
+		rc = eid_error__ossl(EID_ENOMEM, "cannot add the signature timestamp");
+	eid_buf_clear(&token);
+	return rc;
 }
 
 EID_EXTERN int eid_cades_prepare_digest(eid_cades_prep **out, const eid_signer *signer,
 					const unsigned char *content_digest, size_t len,
 					const eid_cades_opts *opts)
 {
-	static const eid_cades_opts defaults = EID_CADES_OPTS_INIT;
-	const eid_cades_opts *o = opts ? opts : &defaults;
+	eid_cades_opts oc;
+	const eid_cades_opts *o = &oc;
 	const unsigned int flags = CMS_PARTIAL | CMS_DETACHED | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
 	eid_cades_prep *p;
 	const EVP_MD *md;
@@ -271,7 +315,7 @@ EID_EXTERN int eid_cades_prepare_digest(eid_cades_prep **out, const eid_signer *
 	if (out == NULL || signer == NULL || content_digest == NULL)
 		return eid_error__set(EID_EINVAL, "eid_cades_prepare_digest: NULL argument");
 	*out = NULL;
-	if ((rc = check_opts(o)) < 0)
+	if ((rc = eid_cms__opts(opts, &oc)) < 0)
 		return rc;
 	md = eid_hash__md(o->hash);
 	if (len != (size_t)EVP_MD_get_size(md))
@@ -281,6 +325,8 @@ EID_EXTERN int eid_cades_prepare_digest(eid_cades_prep **out, const eid_signer *
 	if (p == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
 	p->hash = eid_hash__resolve(o->hash);
+	p->level = o->level == EID_LEVEL_DEFAULT ? EID_LEVEL_B_B : o->level;
+	p->online = o->online;
 	if ((rc = eid_signer__scheme(signer, o->scheme, &p->scheme)) < 0)
 		goto out_free;
 	cert = eid_signer__cert(signer);
@@ -340,8 +386,7 @@ out_free:
 EID_EXTERN int eid_cades_prepare_file(eid_cades_prep **out, const eid_signer *signer, const char *path,
 				      const eid_cades_opts *opts)
 {
-	static const eid_cades_opts defaults = EID_CADES_OPTS_INIT;
-	const eid_cades_opts *o = opts ? opts : &defaults;
+	eid_cades_opts o;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	int rc;
@@ -349,11 +394,11 @@ EID_EXTERN int eid_cades_prepare_file(eid_cades_prep **out, const eid_signer *si
 	if (out == NULL || path == NULL)
 		return eid_error__set(EID_EINVAL, "eid_cades_prepare_file: NULL argument");
 	*out = NULL;
-	if ((rc = check_opts(o)) < 0)
+	if ((rc = eid_cms__opts(opts, &o)) < 0)
 		return rc;
-	if ((rc = eid_cms__digest_file(path, eid_hash__md(o->hash), digest, &len)) < 0)
+	if ((rc = eid_cms__digest_file(path, eid_hash__md(o.hash), digest, &len)) < 0)
 		return rc;
-	return eid_cades_prepare_digest(out, signer, digest, len, o);
+	return eid_cades_prepare_digest(out, signer, digest, len, &o);
 }
 
 EID_EXTERN int eid_cades_prep_digest(const eid_cades_prep *p, const unsigned char **digest, size_t *len,
@@ -396,6 +441,8 @@ EID_EXTERN int eid_cades_complete(eid_cades_prep *p, const unsigned char *sig, s
 		return eid_error__ossl(EID_ENOMEM, "cannot store the signature value");
 	}
 	eid_buf_clear(&der_sig);
+	if (p->level == EID_LEVEL_B_T && (rc = eid_cms__add_timestamp(p->si, p->online, p->hash)) < 0)
+		return rc;
 	n = i2d_CMS_ContentInfo(p->cms, &der);
 	if (n <= 0)
 		return eid_error__ossl(EID_EINTERNAL, "cannot encode the CMS structure");
@@ -429,14 +476,15 @@ EID_EXTERN int eid_cades_sign_file(eid_signer *signer, const char *path, const e
 
 int eid_cms__size_estimate(const eid_signer *signer, const eid_cades_opts *opts, size_t *out)
 {
-	static const eid_cades_opts defaults = EID_CADES_OPTS_INIT;
-	const eid_cades_opts *o = opts ? opts : &defaults;
+	eid_cades_opts oc;
+	const eid_cades_opts *o = &oc;
 	unsigned char zeros[EVP_MAX_MD_SIZE] = { 0 }, *sig = NULL, *der = NULL;
 	eid_cades_prep *p = NULL;
 	size_t sig_len;
 	int n, rc;
 
-	if ((rc = eid_cades_prepare_digest(&p, signer, zeros, eid_hash_size(o->hash), o)) < 0)
+	if ((rc = eid_cms__opts(opts, &oc)) < 0 ||
+	    (rc = eid_cades_prepare_digest(&p, signer, zeros, eid_hash_size(o->hash), o)) < 0)
 		return rc;
 	/* The largest value: the modulus size for RSA; for ECDSA a DER SEQUENCE of two
 	 * INTEGERs of field size plus a sign byte each. */

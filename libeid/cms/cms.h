@@ -24,6 +24,10 @@ int eid_cms__set_pss(CMS_SignerInfo *si, const EVP_MD *md);
  * with @opts: a dry run with a dummy digest and a signature value of the
  * largest size the key can give.
  */
+/* The caller's options (NULL: defaults; version 1 structures are shorter) into @out, checked. */
+int eid_cms__opts(const eid_cades_opts *in, eid_cades_opts *out);
+/* Add a signature-time-stamp (a token over the signature value, from @online's TSA) to @si. */
+int eid_cms__add_timestamp(CMS_SignerInfo *si, eid_online *online, eid_hash hash);
 int eid_cms__size_estimate(const eid_signer *signer, const eid_cades_opts *opts, size_t *out);
 
 #define EID_CMS_MAX_SIZE (16u * 1024 * 1024)

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <openssl/x509.h>
 
+#include "eid/online.h"
 #include "eid/pki.h"
 #include "eid/verify.h"
 #include "../common/common.h"
@@ -22,5 +23,13 @@ typedef struct eid_chain_result {
 int eid_pki__validate_chain(const eid_trust *trust, X509 *leaf, STACK_OF(X509) *untrusted, time_t when,
 			    eid_chain_result *res);
 void eid_pki__chain_result_clear(eid_chain_result *res);
+
+/* The anchors of a trust set (borrowed), and a copy of its intermediates (each referenced: sk_X509_pop_free), or NULL. */
+X509_STORE *eid_pki__store(const eid_trust *trust);
+STACK_OF(X509) *eid_pki__intermediates(const eid_trust *trust);
+
+/* One HTTP exchange (a GET when @body is NULL); the answer, bounded, into @out.  @what names the purpose. */
+int eid_online__http(const eid_online *o, const char *what, const char *url, const char *content_type,
+		     const unsigned char *body, size_t len, const char *expect_type, eid_buf *out);
 
 #endif

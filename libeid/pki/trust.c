@@ -206,6 +206,29 @@ EID_EXTERN int eid_trust_add_intermediates(eid_trust *t, const char *path)
 	return rc;
 }
 
+X509_STORE *eid_pki__store(const eid_trust *t)
+{
+	return t ? t->store : NULL;
+}
+
+STACK_OF(X509) *eid_pki__intermediates(const eid_trust *t)
+{
+	STACK_OF(X509) *copy;
+	int i;
+
+	if (t == NULL || sk_X509_num(t->extra) == 0 || (copy = sk_X509_new_null()) == NULL)
+		return NULL;
+	for (i = 0; i < sk_X509_num(t->extra); i++) {
+		X509 *x = sk_X509_value(t->extra, i);
+
+		if (!X509_up_ref(x) || !sk_X509_push(copy, x)) {
+			sk_X509_pop_free(copy, X509_free);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
 void eid_pki__chain_result_clear(eid_chain_result *res)
 {
 	sk_X509_pop_free(res->chain, X509_free);

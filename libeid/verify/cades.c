@@ -167,6 +167,46 @@ static void check_signing_cert_attr(eid_sig_report *s, CMS_SignerInfo *si, X509 
 	ESS_SIGNING_CERT_free(ss);
 }
 
+/*
+ * The signature-time-stamp attributes (unsigned): each a token over the
+ * signature value.  The earliest valid one is the proof kept; one that does
+ * not hold is a warning (the signature stays at B-B).
+ */
+static int signature_timestamp(eid_sig_report *s, CMS_SignerInfo *si, const eid_verify_opts *o, eid_tst_result *best,
+			       int *count)
+{
+	ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+	int i = -1, rc;
+
+	*count = 0;
+	while ((i = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, i)) >= 0) {
+		X509_ATTRIBUTE *a = CMS_unsigned_get_attr(si, i);
+		ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, 0);
+		eid_tst_result r;
+
+		(*count)++;
+		if (X509_ATTRIBUTE_count(a) != 1 || t == NULL || t->type != V_ASN1_SEQUENCE) {
+			eid_sig__warn(s, "a signature timestamp attribute is malformed");
+			continue;
+		}
+		rc = eid_verify__timestamp(t->value.sequence->data, (size_t)t->value.sequence->length,
+					   ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), o, &r);
+		if (rc < 0)
+			return rc;
+		if (!r.ok) {
+			eid_sig__warn(s, "the signature timestamp%s%s does not hold: %s", r.tsa[0] ? " by " : "", r.tsa, r.why);
+			continue;
+		}
+		if (!best->ok || r.gen_time < best->gen_time)
+			*best = r;
+	}
+	if (best->ok) {
+		s->ts_time = best->gen_time;
+		eid_sig__set(&s->ts_tsa, best->tsa);
+	}
+	return EID_OK;
+}
+
 static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *si, STACK_OF(X509) *certs,
 			   content_digests *cd, const eid_verify_opts *o, time_t when, const char *format)
 {
@@ -177,7 +217,10 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	ASN1_TYPE *ct, *mdv, *st;
 	const unsigned char *digest = NULL;
 	unsigned int digest_len = 0;
-	int i, count, rc, have_v2 = 0, format_ok = 1;
+	eid_tst_result ts;
+	int i, count, rc, have_v2 = 0, format_ok = 1, ts_count = 0;
+
+	memset(&ts, 0, sizeof(ts));
 	if ((rc = eid_report__add(r, &s)) < 0)
 		return rc;
 	eid_sig__set(&s->format, format);
@@ -257,19 +300,39 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	/* Identification of the signing certificate. */
 	check_signing_cert_attr(s, si, signer, &have_v2);
 
-	/* X.509 certificate validation, then algorithms and key usage. */
+	/* The signature timestamp: a proof that the signature existed at its time. */
+	if ((rc = signature_timestamp(s, si, o, &ts, &ts_count)) < 0)
+		return rc;
+
+	/* X.509 certificate validation, then algorithms and key usage: at the
+	 * validation time, or, for a certificate that has expired since, at the
+	 * time the timestamp proves */
+	if (ts.ok && ts.gen_time >= 0 && ts.gen_time < (int64_t)when) {
+		eid_chain_result now;
+
+		if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &now)) < 0)
+			return rc;
+		if (now.sub == EID_SUB_OUT_OF_BOUNDS_NO_POE) {
+			eid_sig__warn(s, "the certificate is no longer valid, but the timestamp proves the signature existed "
+					 "while it was: it is judged at the timestamp's time");
+			when = (time_t)ts.gen_time;
+		}
+		eid_pki__chain_result_clear(&now);
+	}
 	if ((rc = eid_verify__acceptance(s, signer, certs, md, o, when)) < 0)
 		return rc;
+	if (ts.ok && s->claimed_time > ts.gen_time + 300)
+		eid_sig__warn(s, "the claimed signing time is after the timestamp's time");
 
 	if (strcmp(format, "PAdES") == 0) {
 		/* EN 319 142-1: the claimed time is the dictionary's /M, never a signing-time attribute. */
 		if (format_ok && have_v2 && s->claimed_time < 0)
-			eid_sig__set(&s->level, "PAdES-BASELINE-B");
+			eid_sig__set(&s->level, ts.ok && ts_count == 1 ? "PAdES-BASELINE-T" : "PAdES-BASELINE-B");
 		else
 			eid_sig__warn(s, "not a PAdES baseline signature (%s)",
 				      !have_v2 ? "no signing-certificate-v2" : s->claimed_time >= 0 ? "a signing-time attribute" : "format");
 	} else if (format_ok && have_v2 && s->claimed_time >= 0) {
-		eid_sig__set(&s->level, "CAdES-BASELINE-B");
+		eid_sig__set(&s->level, ts.ok && ts_count >= 1 ? "CAdES-BASELINE-T" : "CAdES-BASELINE-B");
 	} else {
 		eid_sig__warn(s, "not a CAdES baseline signature (%s)",
 			      !have_v2 ? "no signing-certificate-v2" : s->claimed_time < 0 ? "no signing-time" : "format");

@@ -82,6 +82,7 @@ int eid_report__add(eid_report *r, eid_sig_report **out)
 		return eid_error__set(EID_ENOMEM, NULL);
 	s->indication = EID_TOTAL_PASSED;
 	s->claimed_time = -1;
+	s->ts_time = -1;
 	r->sigs[r->n++] = s;
 	*out = s;
 	return EID_OK;
@@ -137,6 +138,7 @@ static void sig_free(eid_sig_report *s)
 	free(s->field);
 	free(s->policy);
 	free(s->role);
+	free(s->ts_tsa);
 	strlist_clear(&s->chain);
 	strlist_clear(&s->signed_data);
 	strlist_clear(&s->warnings);
@@ -192,6 +194,12 @@ EID_EXTERN int64_t eid_sig_report_claimed_time(const eid_sig_report *s) { return
 EID_EXTERN const char *eid_sig_report_field(const eid_sig_report *s) { return s ? s->field : NULL; }
 EID_EXTERN const char *eid_sig_report_policy(const eid_sig_report *s) { return s ? s->policy : NULL; }
 EID_EXTERN const char *eid_sig_report_role(const eid_sig_report *s) { return s ? s->role : NULL; }
+EID_EXTERN int64_t eid_sig_report_timestamp(const eid_sig_report *s, const char **tsa)
+{
+	if (tsa != NULL)
+		*tsa = s ? s->ts_tsa : NULL;
+	return s ? s->ts_time : -1;
+}
 EID_EXTERN size_t eid_sig_report_signed_data_count(const eid_sig_report *s) { return s ? s->signed_data.n : 0; }
 EID_EXTERN const char *eid_sig_report_signed_data(const eid_sig_report *s, size_t i)
 {
@@ -270,6 +278,12 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 				     or_dash(s->signer_serial), when, or_dash(s->algorithm), or_dash(s->hash), s->key_bits);
 		if (rc == EID_OK && s->field != NULL)
 			rc = eid_buf__printf(out, "  Field:         %s\n", s->field);
+		if (rc == EID_OK && s->ts_time >= 0) {
+			char ts[32];
+
+			iso_time(s->ts_time, ts, sizeof(ts));
+			rc = eid_buf__printf(out, "  Timestamp:     %s by %s (the signature existed then)\n", ts, or_dash(s->ts_tsa));
+		}
 		if (rc == EID_OK && s->role != NULL)
 			rc = eid_buf__printf(out, "  Role:          %s (claimed by the signer)\n", s->role);
 		if (rc == EID_OK && s->policy != NULL)
@@ -355,6 +369,14 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 			json_object_object_add(js, "certification", json_object_new_int(s->certification));
 		if (s->role != NULL)
 			json_object_object_add(js, "claimedRole", jstr(s->role));
+		if (s->ts_time >= 0) {
+			json_object *ts = json_object_new_object();
+
+			iso_time(s->ts_time, when, sizeof(when));
+			json_object_object_add(ts, "time", jstr(when));
+			json_object_object_add(ts, "tsa", jstr(s->ts_tsa));
+			json_object_object_add(js, "signatureTimestamp", ts);
+		}
 		if (s->policy != NULL)
 			json_object_object_add(js, "signaturePolicy", jstr(s->policy));
 		json_object_object_add(js, "digestAlgorithm", jstr(s->hash));

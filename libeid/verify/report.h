@@ -27,6 +27,8 @@ struct eid_sig_report {
 	int certification;         /* a PDF certification's DocMDP permission, 1..3; 0: none */
 	char *policy;              /* the signature policy the signer named, in words, or NULL */
 	char *role;                /* the signer's claimed role, or NULL */
+	int64_t ts_time;           /* a valid signature timestamp's time, or -1 */
+	char *ts_tsa;              /* its TSA */
 	eid_strlist chain;
 	eid_strlist signed_data;   /* what the signature's digests cover, one line each */
 	eid_strlist warnings;

@@ -61,6 +61,6 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 			      "the signer's certificate does not allow signatures (keyUsage)");
 	else if (!(f & EID_CERT_NON_REPUDIATION))
 		eid_sig__warn(s, "the signer's certificate lacks nonRepudiation: it may be an authentication certificate");
-	eid_sig__warn(s, "revocation status not checked: no revocation data in a B-B signature");
+	eid_sig__warn(s, "revocation status not checked: the signature carries no revocation data");
 	return EID_OK;
 }

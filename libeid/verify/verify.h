@@ -44,6 +44,18 @@ void eid_verify__signer_info(eid_sig_report *s, X509 *signer);
  * anchor (@certs: candidate intermediates), the digest @md and key size, the
  * key usage; findings go into @s.  Errors only for failures of the library.
  */
+/* What a timestamp token proves. */
+typedef struct eid_tst_result {
+	int ok;               /* 1: over this data, signed, by a TSA chaining to an anchor */
+	int imprint_ok;       /* the imprint matches the data (also when the TSA is not trusted) */
+	int64_t gen_time;     /* the token's time, or -1 */
+	char tsa[256];        /* the TSA's name */
+	char why[300];        /* when not ok */
+} eid_tst_result;
+/* Validate a timestamp token (DER) over @data.  Returns <0 only for library failures. */
+int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
+			  const eid_verify_opts *o, eid_tst_result *res);
+
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when);
 

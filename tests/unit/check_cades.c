@@ -385,11 +385,34 @@ END_TEST
 
 START_TEST(test_cades_sign_file__unsupported_level)
 {
-	static const eid_level levels[] = { EID_LEVEL_B_T, EID_LEVEL_B_LT, EID_LEVEL_B_LTA, (eid_level)99 };
+	static const eid_level levels[] = { EID_LEVEL_B_LT, EID_LEVEL_B_LTA, (eid_level)99 };
 	eid_signer *s = pkcs12_signer("citizen-rsa2048.p12");
 	eid_buf out = EID_BUF_INIT;
 	eid_cades_prep *prep = NULL;
 	size_t i;
+
+	/* B-T needs a TSA; offline, asking one fails before anything is written */
+	{
+		eid_cades_opts o = EID_CADES_OPTS_INIT;
+		eid_online *online = NULL;
+
+		o.level = EID_LEVEL_B_T;
+		ck_assert_int_eq(eid_cades_sign_file(s, data_path, &o, &out), EID_EINVAL);
+		ck_assert_int_eq(eid_online_new(&online), EID_OK);
+		ck_assert_int_eq(eid_online_set_tsa(online, "https://127.0.0.1:1/tsa", NULL), EID_EUNSUPPORTED);
+		ck_assert_int_eq(eid_online_set_tsa(online, "http://127.0.0.1:1/tsa", "1.2.3.4"), EID_OK);
+		ck_assert_int_eq(eid_online_set_offline(online, 1), EID_OK);
+		o.online = online;
+		ck_assert_int_eq(eid_cades_sign_file(s, data_path, &o, &out), EID_ENETWORK);
+		ck_assert_ptr_nonnull(strstr(eid_error_last()->message, "offline"));
+		/* nothing listens on port 1: a clear network error naming the server */
+		ck_assert_int_eq(eid_online_set_offline(online, 0), EID_OK);
+		ck_assert_int_eq(eid_online_set_timeout(online, 2), EID_OK);
+		ck_assert_int_eq(eid_cades_sign_file(s, data_path, &o, &out), EID_ENETWORK);
+		ck_assert_ptr_nonnull(strstr(eid_error_last()->message, "127.0.0.1:1"));
+		ck_assert_ptr_null(out.data);
+		eid_online_free(online);
+	}
 
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		eid_cades_opts o = EID_CADES_OPTS_INIT;
