@@ -59,8 +59,8 @@ static void usage(FILE *f)
 		"  -f, --format FMT         cades, pades, xades, asice or asics; default: pades\n"
 		"                           for a .pdf input, xades for .xml, asice otherwise\n"
 		"                           (signing an ASiC-E container adds a signature to it)\n"
-		"  -l, --level LEVEL        B-B (default), or B-T (a signature timestamp, CAdES\n"
-		"                           only so far; needs --tsa); B-LT, B-LTA: not yet built\n"
+		"  -l, --level LEVEL        B-B (default), or B-T (a signature timestamp; CAdES and\n"
+		"                           PAdES so far; needs --tsa); B-LT, B-LTA: not yet built\n"
 		"      --tsa URL            the RFC 3161 time-stamping authority (http://)\n"
 		"      --tsa-policy OID     the TSA policy to ask for\n"
 		"      --timeout SECONDS    for each exchange with a server (default 20)\n"
@@ -494,7 +494,7 @@ int main(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B &&
-	    !(co.level == EID_LEVEL_B_T && strcasecmp(a.format, "cades") == 0)) {
+	    !(co.level == EID_LEVEL_B_T && (strcasecmp(a.format, "cades") == 0 || strcasecmp(a.format, "pades") == 0))) {
 		cli_err("level %s is not built yet for %s", eid_level_name(co.level), a.format);
 		return CLI_EXIT_ERROR;
 	}
@@ -538,6 +538,7 @@ int main(int argc, char **argv)
 	po.field_name = a.field;
 	po.flags = a.legacy ? EID_PADES_LEGACY_SUBFILTER : 0;
 	po.image = a.image;
+	po.online = online;
 	xo.hash = co.hash;
 	xo.scheme = co.scheme;
 	xo.level = co.level;

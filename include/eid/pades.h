@@ -25,7 +25,7 @@ typedef struct eid_pades_opts {
 	unsigned int version;     /**< EID_PADES_OPTS_VERSION */
 	eid_hash hash;            /**< EID_HASH_DEFAULT: SHA-256 */
 	eid_sig_scheme scheme;    /**< EID_SIG_DEFAULT: from the key */
-	eid_level level;          /**< only B-B for now */
+	eid_level level;          /**< B-B (default) or B-T (a signature timestamp in the CMS; needs @c online) */
 	int64_t signing_time;     /**< the claimed time written in /M; 0: now */
 	const char *reason;       /**< /Reason, UTF-8, or NULL */
 	const char *location;     /**< /Location, UTF-8, or NULL */
@@ -41,12 +41,14 @@ typedef struct eid_pades_opts {
 				       permits after it 1: no change, 2: form filling and signing,
 				       3: also annotations.  Only as the document's first signature. */
 	const char *image;        /**< visible signature: a PNG or JPEG file drawn in the box, or NULL */
+	/* version 3 */
+	eid_online *online;       /**< the TSA for B-T (borrowed; it must live until the signature is complete) */
 } eid_pades_opts;
 
-#define EID_PADES_OPTS_VERSION 2
+#define EID_PADES_OPTS_VERSION 3
 #define EID_PADES_OPTS_INIT \
 	{ EID_PADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, NULL, NULL, NULL, NULL, NULL, 0, \
-	  0, { 0, 0, 0, 0 }, 0, NULL }
+	  0, { 0, 0, 0, 0 }, 0, NULL, NULL }
 
 /** A PDF signature waiting for its value. */
 typedef struct eid_pades_prep eid_pades_prep;

@@ -29,6 +29,7 @@
 
 #define BYTERANGE_PLACEHOLDER "[0 0000000000 0000000000 0000000000]"
 #define CONTENTS_MARGIN 2048   /* bytes of slack over the dry run's size */
+#define TIMESTAMP_ROOM 16384   /* bytes reserved for a signature timestamp token and its certificates */
 
 struct eid_pades_prep {
 	eid_outfile of;
@@ -874,9 +875,11 @@ static int check_opts(const eid_pades_opts *o)
 {
 	if (o->certify > 3)
 		return eid_error__set(EID_EINVAL, "a certification's permission is 1, 2 or 3, not %u", o->certify);
-	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
-		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
+	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B && o->level != EID_LEVEL_B_T)
+		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (B-B and B-T)",
 				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
+	if (o->level == EID_LEVEL_B_T && o->online == NULL)
+		return eid_error__set(EID_EINVAL, "level B-T needs a TSA (eid_pades_opts.online)");
 	if (eid_hash_size(o->hash) == 0)
 		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)o->hash);
 	if (o->rect[2] < 0 || o->rect[3] < 0 || o->rect[0] < 0 || o->rect[1] < 0 || o->rect[2] > 14400 ||
@@ -910,6 +913,8 @@ EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer,
 		/* version 1 ended before certify; what it lacks keeps its default */
 		if (opts->version == 1)
 			memcpy(&o_local, opts, offsetof(eid_pades_opts, certify));
+		else if (opts->version == 2)
+			memcpy(&o_local, opts, offsetof(eid_pades_opts, online));
 		else if (opts->version == EID_PADES_OPTS_VERSION)
 			o_local = *opts;
 		else
@@ -925,6 +930,11 @@ EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer,
 	co.flags = o->flags & EID_PADES_LEGACY_SUBFILTER ? 0 : EID_CADES_NO_SIGNING_TIME;
 	if ((rc = eid_cms__size_estimate(signer, &co, &cms_max)) < 0)
 		return rc;
+	/* B-T: the timestamp comes with the value; room for a token with its TSA's chain */
+	co.level = o->level == EID_LEVEL_B_T ? EID_LEVEL_B_T : EID_LEVEL_B_B;
+	co.online = o->online;
+	if (co.level == EID_LEVEL_B_T)
+		cms_max += TIMESTAMP_ROOM;
 	hex_len = 2 * (cms_max + CONTENTS_MARGIN);
 
 	if ((rc = pdf_doc_open(&doc, in_path)) < 0)
