@@ -59,8 +59,8 @@ static void usage(FILE *f)
 		"  -f, --format FMT         cades, pades, xades, asice or asics; default: pades\n"
 		"                           for a .pdf input, xades for .xml, asice otherwise\n"
 		"                           (signing an ASiC-E container adds a signature to it)\n"
-		"  -l, --level LEVEL        B-B (default), or B-T (a signature timestamp; CAdES and\n"
-		"                           PAdES so far; needs --tsa); B-LT, B-LTA: not yet built\n"
+		"  -l, --level LEVEL        B-B (default), or B-T (a signature timestamp from the\n"
+		"                           TSA given with --tsa); B-LT, B-LTA: not yet built\n"
 		"      --tsa URL            the RFC 3161 time-stamping authority (http://)\n"
 		"      --tsa-policy OID     the TSA policy to ask for\n"
 		"      --timeout SECONDS    for each exchange with a server (default 20)\n"
@@ -493,9 +493,8 @@ int main(int argc, char **argv)
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
 	}
-	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B &&
-	    !(co.level == EID_LEVEL_B_T && (strcasecmp(a.format, "cades") == 0 || strcasecmp(a.format, "pades") == 0))) {
-		cli_err("level %s is not built yet for %s", eid_level_name(co.level), a.format);
+	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B && co.level != EID_LEVEL_B_T) {
+		cli_err("level %s is not built yet (B-B and B-T)", eid_level_name(co.level));
 		return CLI_EXIT_ERROR;
 	}
 	if ((co.level == EID_LEVEL_B_T) != (a.tsa != NULL)) {
@@ -543,6 +542,7 @@ int main(int argc, char **argv)
 	xo.scheme = co.scheme;
 	xo.level = co.level;
 	xo.claimed_role = a.role;
+	xo.online = online;
 	xo.flags = (a.no_chain ? EID_XADES_NO_CHAIN : 0) | (a.policy_implied ? EID_XADES_POLICY_IMPLIED : 0);
 	if (a.policy != NULL) {
 		xo.policy_id = a.policy;

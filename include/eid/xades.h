@@ -30,7 +30,7 @@ typedef struct eid_xades_opts {
 	unsigned int version;           /**< EID_XADES_OPTS_VERSION */
 	eid_hash hash;                  /**< EID_HASH_DEFAULT: SHA-256 */
 	eid_sig_scheme scheme;          /**< EID_SIG_DEFAULT: from the key */
-	eid_level level;                /**< only B-B for now */
+	eid_level level;                /**< B-B (default) or B-T (SignatureTimeStamp; needs @c online) */
 	int64_t signing_time;           /**< SigningTime; 0: now */
 	eid_xades_packaging packaging;  /**< EID_XADES_DETACHED by default */
 	const char *claimed_role;       /**< SignerRoleV2 ClaimedRole, UTF-8, or NULL */
@@ -41,12 +41,13 @@ typedef struct eid_xades_opts {
 	const unsigned char *policy_digest; /**< the digest of the policy document */
 	size_t policy_digest_len;
 	const char *policy_uri;         /**< SPURI qualifier: where the policy document is published, or NULL */
+	eid_online *online;             /**< the TSA for B-T (borrowed; it must live until completion) */
 } eid_xades_opts;
 
 #define EID_XADES_OPTS_VERSION 2
 #define EID_XADES_OPTS_INIT \
 	{ EID_XADES_OPTS_VERSION, EID_HASH_DEFAULT, EID_SIG_DEFAULT, EID_LEVEL_DEFAULT, 0, EID_XADES_DETACHED, NULL, 0, \
-	  NULL, EID_HASH_DEFAULT, NULL, 0, NULL }
+	  NULL, EID_HASH_DEFAULT, NULL, 0, NULL, NULL }
 
 /** One thing to sign. */
 typedef struct eid_xades_data {

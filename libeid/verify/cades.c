@@ -193,16 +193,7 @@ static int signature_timestamp(eid_sig_report *s, CMS_SignerInfo *si, const eid_
 					   ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), o, &r);
 		if (rc < 0)
 			return rc;
-		if (!r.ok) {
-			eid_sig__warn(s, "the signature timestamp%s%s does not hold: %s", r.tsa[0] ? " by " : "", r.tsa, r.why);
-			continue;
-		}
-		if (!best->ok || r.gen_time < best->gen_time)
-			*best = r;
-	}
-	if (best->ok) {
-		s->ts_time = best->gen_time;
-		eid_sig__set(&s->ts_tsa, best->tsa);
+		eid_verify__keep_timestamp(s, best, &r);
 	}
 	return EID_OK;
 }
@@ -307,19 +298,8 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	/* X.509 certificate validation, then algorithms and key usage: at the
 	 * validation time, or, for a certificate that has expired since, at the
 	 * time the timestamp proves */
-	if (ts.ok && ts.gen_time >= 0 && ts.gen_time < (int64_t)when) {
-		eid_chain_result now;
-
-		if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &now)) < 0)
-			return rc;
-		if (now.sub == EID_SUB_OUT_OF_BOUNDS_NO_POE) {
-			eid_sig__warn(s, "the certificate is no longer valid, but the timestamp proves the signature existed "
-					 "while it was: it is judged at the timestamp's time");
-			when = (time_t)ts.gen_time;
-		}
-		eid_pki__chain_result_clear(&now);
-	}
-	if ((rc = eid_verify__acceptance(s, signer, certs, md, o, when)) < 0)
+	if ((rc = eid_verify__judging_time(s, signer, certs, o, when, &ts, &when)) < 0 ||
+	    (rc = eid_verify__acceptance(s, signer, certs, md, o, when)) < 0)
 		return rc;
 	if (ts.ok && s->claimed_time > ts.gen_time + 300)
 		eid_sig__warn(s, "the claimed signing time is after the timestamp's time");

@@ -30,6 +30,38 @@ void eid_verify__signer_info(eid_sig_report *s, X509 *signer)
 	s->key_bits = (unsigned int)EVP_PKEY_get_bits(X509_get0_pubkey(signer));
 }
 
+int eid_verify__judging_time(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const eid_verify_opts *o,
+			     time_t when, const eid_tst_result *ts, time_t *at)
+{
+	eid_chain_result now;
+	int rc;
+
+	*at = when;
+	if (ts == NULL || !ts->ok || ts->gen_time < 0 || ts->gen_time >= (int64_t)when)
+		return EID_OK;
+	if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &now)) < 0)
+		return rc;
+	if (now.sub == EID_SUB_OUT_OF_BOUNDS_NO_POE) {
+		eid_sig__warn(s, "the certificate is no longer valid, but the timestamp proves the signature existed "
+				 "while it was: it is judged at the timestamp's time");
+		*at = (time_t)ts->gen_time;
+	}
+	eid_pki__chain_result_clear(&now);
+	return EID_OK;
+}
+
+void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const eid_tst_result *r)
+{
+	if (!r->ok) {
+		eid_sig__warn(s, "the signature timestamp%s%s does not hold: %s", r->tsa[0] ? " by " : "", r->tsa, r->why);
+		return;
+	}
+	if (!best->ok || r->gen_time < best->gen_time)
+		*best = *r;
+	s->ts_time = best->gen_time;
+	eid_sig__set(&s->ts_tsa, best->tsa);
+}
+
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when)
 {

@@ -56,6 +56,15 @@ typedef struct eid_tst_result {
 int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
 			  const eid_verify_opts *o, eid_tst_result *res);
 
+/*
+ * The time to judge the signer's certificate at: @when, or a valid
+ * timestamp's time when the certificate has expired since (with a warning).
+ */
+int eid_verify__judging_time(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const eid_verify_opts *o,
+			     time_t when, const eid_tst_result *ts, time_t *at);
+/* Keep the earliest valid timestamp (@best, and the report's); one that does not hold is a warning. */
+void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const eid_tst_result *r);
+
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when);
 

@@ -43,6 +43,7 @@ typedef struct sigctx {
 	long index;                /* of this signature among the outermost ones */
 	xmlNodePtr sig;
 	const eid_xml_resolver *res;
+	const eid_verify_opts *o;
 	eid_sig_report *s;
 	xmlNodePtr signed_props;   /* the referenced SignedProperties */
 	char **ref_ids;            /* Ids of the data references */
@@ -565,6 +566,43 @@ static void read_policy_and_role(sigctx *c, xmlNodePtr ssp)
 	xmlFree(uri);
 }
 
+/*
+ * SignatureTimeStamp in UnsignedSignatureProperties: a token over the
+ * canonical form (its own CanonicalizationMethod) of ds:SignatureValue.
+ */
+static int signature_timestamps(sigctx *c, xmlNodePtr qp, xmlNodePtr sv, eid_tst_result *best)
+{
+	xmlNodePtr usp = eid_xml__child(eid_xml__child(qp, EID_NS_XADES, "UnsignedProperties"), EID_NS_XADES,
+					"UnsignedSignatureProperties"), x;
+	int rc = EID_OK;
+
+	for (x = first_element(usp); x != NULL && rc == EID_OK; x = next_element(x)) {
+		char *alg = NULL, *text = NULL;
+		eid_buf token = EID_BUF_INIT, canon = EID_BUF_INIT;
+		eid_tst_result r;
+		eid_c14n mode = EID_C14N_10;
+		int comments = 0;
+
+		if (!eid_xml__is(x, EID_NS_XADES, "SignatureTimeStamp"))
+			continue;
+		alg = attr_of(eid_xml__child(x, EID_NS_DS, "CanonicalizationMethod"), "Algorithm");
+		text = text_of(eid_xml__child(x, EID_NS_XADES, "EncapsulatedTimeStamp"));
+		if ((alg != NULL && eid_xml__c14n_from_uri(alg, &mode, &comments) < 0) || text == NULL ||
+		    eid_xml__b64_decode(text, &token) < 0 || token.len == 0) {
+			eid_error_clear();
+			eid_sig__warn(c->s, "a SignatureTimeStamp is malformed");
+		} else if ((rc = eid_xml__c14n(c->doc, sv, NULL, mode, comments, NULL, NULL, &canon)) == EID_OK &&
+			   (rc = eid_verify__timestamp(token.data, token.len, canon.data, canon.len, c->o, &r)) == EID_OK) {
+			eid_verify__keep_timestamp(c->s, best, &r);
+		}
+		xmlFree(alg);
+		xmlFree(text);
+		eid_buf_clear(&token);
+		eid_buf_clear(&canon);
+	}
+	return rc;
+}
+
 /* ---- one signature ---- */
 
 static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, long index, xmlNodePtr sig,
@@ -579,13 +617,16 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	eid_sig_scheme scheme;
 	eid_hash hash;
 	sigctx c;
+	eid_tst_result ts;
 	size_t i, nrefs = 0, k;
 	int rc = EID_OK, v2 = 0, dof_all = 1;
 
 	memset(&c, 0, sizeof(c));
 	memset(&ct, 0, sizeof(ct));
+	memset(&ts, 0, sizeof(ts));
 	c.doc = doc;
 	c.src = src;
+	c.o = o;
 	c.index = index;
 	c.sig = sig;
 	c.res = res;
@@ -744,13 +785,16 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 		goto out;
 	}
 	eid_verify__signer_info(c.s, signer);
+	if ((rc = signature_timestamps(&c, qp, sv, &ts)) < 0 ||
+	    (rc = eid_verify__judging_time(c.s, signer, certs, o, when, &ts, &when)) < 0)
+		goto out;
 	if (scert == NULL)
 		fail(&c, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 		     "the signing certificate is not bound to the signature (no signed SigningCertificateV2)");
 	if ((rc = eid_verify__acceptance(c.s, signer, certs, eid_hash__md(hash), o, when)) < 0)
 		goto out;
 	if (c.s->indication != EID_TOTAL_FAILED && v2 && c.s->claimed_time >= 0 && dof_all)
-		eid_sig__set(&c.s->level, "XAdES-BASELINE-B");
+		eid_sig__set(&c.s->level, ts.ok ? "XAdES-BASELINE-T" : "XAdES-BASELINE-B");
 	else if (qp != NULL)
 		eid_sig__warn(c.s, "not a XAdES baseline signature (%s)",
 			      !v2 ? "no SigningCertificateV2" : c.s->claimed_time < 0 ? "no SigningTime"

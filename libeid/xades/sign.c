@@ -41,6 +41,11 @@ struct eid_xades_prep {
 	eid_xml_file_info src;
 	uint64_t splice_at;       /* where the root element's end tag starts (or its "/>") */
 	int root_empty;           /* the root element was written <root/> */
+	/* B-T */
+	eid_level level;
+	eid_online *online;       /* borrowed */
+	xmlNodePtr qp;            /* QualifyingProperties: the unsigned properties go there */
+	char id[40];
 };
 
 /* ---- algorithms ---- */
@@ -414,6 +419,10 @@ static int builder_finish(builder *b, const eid_signer *signer, eid_xades_prep *
 	if (md == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
 	rc = attr(sm, "Algorithm", eid_xades__sig_uri(p->scheme, p->hash));
+	p->qp = b->signed_props ? b->signed_props->parent : NULL;
+	snprintf(p->id, sizeof(p->id), "%s", b->id);
+	p->level = b->o->level == EID_LEVEL_B_T ? EID_LEVEL_B_T : EID_LEVEL_B_B;
+	p->online = b->o->online;
 	/* ds:SignatureValue, then KeyInfo, both before the ds:Object */
 	p->sigvalue = xmlNewNode(b->ds, (const xmlChar *)"SignatureValue");
 	if (rc == EID_OK && (p->sigvalue == NULL || xmlAddNextSibling(b->signed_info, p->sigvalue) == NULL))
@@ -470,9 +479,11 @@ static int check_opts(const eid_xades_opts *o)
 			return eid_error__set(EID_EINVAL, "an explicit signature policy needs its identifier and the "
 							  "digest of its document");
 	}
-	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B)
-		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (only B-B)",
+	if (o->level != EID_LEVEL_DEFAULT && o->level != EID_LEVEL_B_B && o->level != EID_LEVEL_B_T)
+		return eid_error__set(EID_EUNSUPPORTED, "level %s is not supported yet (B-B and B-T)",
 				      eid_level_name(o->level) ? eid_level_name(o->level) : "?");
+	if (o->level == EID_LEVEL_B_T && o->online == NULL)
+		return eid_error__set(EID_EINVAL, "level B-T needs a TSA (eid_xades_opts.online)");
 	if (eid_xades__digest_uri(o->hash == EID_HASH_DEFAULT ? EID_HASH_SHA256 : o->hash) == NULL)
 		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)o->hash);
 	if (o->packaging != EID_XADES_DETACHED && o->packaging != EID_XADES_ENVELOPED &&
@@ -916,6 +927,49 @@ static int splice_into(eid_xades_prep *p, sink *k)
 	return rc;
 }
 
+/*
+ * B-T: a SignatureTimeStamp over the exclusive canonical form of
+ * ds:SignatureValue, in UnsignedSignatureProperties.
+ */
+static int add_signature_timestamp(eid_xades_prep *p)
+{
+	static const char exc[] = "http://www.w3.org/2001/10/xml-exc-c14n#";
+	xmlNsPtr xades = xmlSearchNsByHref(p->doc, p->qp, (const xmlChar *)EID_NS_XADES);
+	xmlNsPtr ds = xmlSearchNsByHref(p->doc, p->sigvalue, (const xmlChar *)EID_NS_DS);
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	eid_buf tok = EID_BUF_INIT, b64 = EID_BUF_INIT;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	xmlNodePtr usp, ts, cm;
+	char id[64];
+	int rc = md && xades && ds && EVP_DigestInit_ex(md, eid_hash__md(p->hash), NULL) ? EID_OK
+							      : eid_error__set(EID_ENOMEM, NULL);
+
+	if (rc == EID_OK)
+		rc = eid_xml__c14n(p->doc, p->sigvalue, NULL, EID_C14N_EXC, 0, NULL, md, NULL);
+	if (rc == EID_OK && !EVP_DigestFinal_ex(md, d, &dl))
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if (rc == EID_OK && (rc = eid_online_timestamp(p->online, p->hash, d, dl, &tok)) < 0)
+		rc = eid_error__wrap("the signature timestamp");
+	if (rc == EID_OK && (rc = eid_xml__b64_encode(tok.data, tok.len, &b64)) == EID_OK)
+		rc = eid_buf__append(&b64, "", 1);
+	if (rc == EID_OK) {
+		usp = xmlNewChild(xmlNewChild(p->qp, xades, (const xmlChar *)"UnsignedProperties", NULL), xades,
+				  (const xmlChar *)"UnsignedSignatureProperties", NULL);
+		ts = usp ? xmlNewChild(usp, xades, (const xmlChar *)"SignatureTimeStamp", NULL) : NULL;
+		cm = ts ? xmlNewChild(ts, ds, (const xmlChar *)"CanonicalizationMethod", NULL) : NULL;
+		snprintf(id, sizeof(id), "%s-sigtst", p->id);
+		if (cm == NULL || xmlNewProp(ts, (const xmlChar *)"Id", (const xmlChar *)id) == NULL ||
+		    xmlNewProp(cm, (const xmlChar *)"Algorithm", (const xmlChar *)exc) == NULL ||
+		    xmlNewTextChild(ts, xades, (const xmlChar *)"EncapsulatedTimeStamp", b64.data) == NULL)
+			rc = eid_error__set(EID_ENOMEM, NULL);
+	}
+	EVP_MD_CTX_free(md);
+	eid_buf_clear(&tok);
+	eid_buf_clear(&b64);
+	return rc;
+}
+
 /* Check the value against the key and put it into ds:SignatureValue. */
 static int set_value(eid_xades_prep *p, const unsigned char *sig, size_t sig_len)
 {
@@ -946,6 +1000,8 @@ static int set_value(eid_xades_prep *p, const unsigned char *sig, size_t sig_len
 		rc = eid_xml__b64_encode(raw.data, raw.len, &b64);
 	if (rc == EID_OK && (rc = eid_buf__append(&b64, "", 1)) == EID_OK)
 		xmlNodeSetContent(p->sigvalue, b64.data);
+	if (rc == EID_OK && p->level == EID_LEVEL_B_T && eid_xml__child(p->qp, EID_NS_XADES, "UnsignedProperties") == NULL)
+		rc = add_signature_timestamp(p);
 	eid_buf_clear(&der);
 	eid_buf_clear(&raw);
 	eid_buf_clear(&b64);
