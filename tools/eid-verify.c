@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <eid/eid.h>
@@ -30,6 +31,8 @@ static void usage(FILE *f)
 		"  -d, --data FILE|DIR   the signed file, for detached signatures (default for\n"
 		"                        X.p7s: X, when it exists); it applies to every FILE;\n"
 		"                        a folder holds the files a detached XML signature names\n"
+		"      --at TIME         validate as of that time (UTC, YYYY-MM-DDTHH:MM:SSZ or\n"
+		"                        YYYY-MM-DD) instead of now\n"
 		"  -j, --json            the report as JSON (an array when several files are given)\n"
 		"      --online          fetch revocation data (not built yet: reported as a warning)\n"
 		"  -q, --quiet           print nothing, only set the exit status\n"
@@ -60,6 +63,24 @@ static char *guess_data(const char *path)
 	return NULL;
 }
 
+/* YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (midnight), UTC. */
+static int parse_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (end == NULL || *end != '\0' || tm.tm_year < 70)
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,12 +90,14 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "online", no_argument, NULL, 'O' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "at", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	eid_trust *trust = NULL;
 	const char *data = NULL;
+	int64_t at = 0;
 	int c, json = 0, quiet = 0, online = 0, status = EXIT_PASSED, i, printed = 0;
 
 	cli_set_prog(argv[0]);
@@ -103,6 +126,13 @@ int main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'O': online = 1; break;
 		case 'q': quiet = 1; break;
+		case 'a':
+			if (parse_time(optarg, &at) < 0) {
+				cli_err("--at takes a UTC time as YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD, not '%s'", optarg);
+				eid_trust_free(trust);
+				return CLI_EXIT_ERROR;
+			}
+			break;
 		case 'h': usage(stdout); eid_trust_free(trust); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); eid_trust_free(trust); return CLI_EXIT_OK;
 		default:
@@ -132,6 +162,7 @@ int main(int argc, char **argv)
 
 		vo.trust = trust;
 		vo.data_path = data ? data : guessed;
+		vo.validation_time = at;
 		if (eid_verify_file(&report, argv[i], &vo) < 0) {
 			cli_err("%s: %s", argv[i], eid_error_last()->message);
 			free(guessed);

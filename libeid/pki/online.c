@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/http.h>
@@ -241,6 +242,16 @@ static int ts_check(const eid_online *o, TS_RESP *resp, const EVP_MD *md, const 
 	} else if (X509_check_purpose(sk_X509_value(signers, 0), X509_PURPOSE_TIMESTAMP_SIGN, 0) != 1) {
 		rc = eid_error__set(EID_ENETWORK, "the token from the TSA at %s is signed by a certificate that is not "
 						  "for time-stamping", o->tsa_url);
+	} else {
+		/* the TSA's certificate must be valid at the time it stamped */
+		struct tm tm;
+		time_t gen;
+		X509 *tsa = sk_X509_value(signers, 0);
+
+		if (!ASN1_TIME_to_tm(TS_TST_INFO_get_time(tst), &tm) || (gen = timegm(&tm)) < 0 ||
+		    X509_cmp_time(X509_get0_notBefore(tsa), &gen) > 0 || X509_cmp_time(X509_get0_notAfter(tsa), &gen) < 0)
+			rc = eid_error__set(EID_ENETWORK, "the token from the TSA at %s is signed by a certificate that was "
+							  "not valid at the token's time (expired?)", o->tsa_url);
 	}
 	sk_X509_free(signers);
 	ERR_clear_error();
