@@ -50,6 +50,17 @@ static int card_data(eid_card *c, unsigned char p2, eid_buf *out, unsigned int *
 	return eid_card__transmit(c, &a, out, sw);
 }
 
+static const char *const atrs[] = {
+	"3B9813400AA503010101AD1311",               /* applet 1.7 */
+	"3B7F96000080318065B085040120120FFF829000", /* applet 1.8 */
+	NULL,
+};
+
+static int atr_known(const unsigned char *atr, size_t len)
+{
+	return eid_card__atr_in(atr, len, atrs);
+}
+
 static int probe(eid_card *c)
 {
 	eid_buf data = EID_BUF_INIT;
@@ -57,15 +68,19 @@ static int probe(eid_card *c)
 	belpic *b;
 	int rc;
 
-	/* the ID files' application answers only on a Belgian eID */
-	if ((rc = eid_card__select(c, 0x04, aid_id, sizeof(aid_id), &sw)) < 0)
-		return rc;
-	if (sw != EID_SW_OK)
-		return EID_ENOTFOUND;
+	/* a known ATR goes straight to GET CARD DATA; otherwise the ID files' application must answer */
+	if (!atr_known(c->atr, c->atr_len)) {
+		if ((rc = eid_card__select(c, 0x04, aid_id, sizeof(aid_id), &sw)) < 0)
+			return rc;
+		if (sw != EID_SW_OK)
+			return EID_ENOTFOUND;
+	}
 	if ((rc = card_data(c, 0, &data, &sw)) < 0)
 		return rc;
 	if (sw != EID_SW_OK || data.len < CARD_DATA_LEN) {
 		eid_buf_clear(&data);
+		if (atr_known(c->atr, c->atr_len))
+			return EID_ENOTFOUND; /* the ATR of a Belgian eID, but not its answers */
 		return eid_error__set(EID_ECARD, "a Belgian eID that does not answer GET CARD DATA (SW %04X)", sw);
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
@@ -123,8 +138,8 @@ static int certificate(eid_card *c, eid_card_key which, eid_buf *der)
 
 	if ((unsigned)which >= EID_ARRAY_SIZE(paths) || paths[which] == NULL)
 		return eid_error__set(EID_EINVAL, "unknown certificate %d", (int)which);
-	if ((rc = read_file(c, paths[which], der)) < 0)
-		return rc;
+	if ((rc = eid_card__read_der(c, paths[which], EID_CARD_MAX_FILE, der)) < 0)
+		return eid_error__wrap("reading %s of the Belgian eID", paths[which]);
 	der->len = der_length(der->data, der->len);
 	if (der->len < 2 || der->data[0] != 0x30)
 		return eid_error__set(EID_ENOTFOUND, "the Belgian eID holds no such certificate");
@@ -497,5 +512,5 @@ static int sign(eid_card *c, eid_card_key which, eid_sig_scheme scheme, eid_hash
 }
 
 const eid_card_ops eid_card__belpic = {
-	"belpic", probe, release, certificate, identity, pin_tries, pin_cmd, pin_for, sign,
+	"belpic", probe, atr_known, release, certificate, identity, pin_tries, pin_cmd, pin_for, sign,
 };

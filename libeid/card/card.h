@@ -55,6 +55,9 @@ typedef struct eid_apdu {
 
 /* ---- pcsc.c ---- */
 
+/* Is @atr (@len bytes) one of the NULL-terminated hex strings in @known? */
+int eid_card__atr_in(const unsigned char *atr, size_t len, const char *const *known);
+
 /* Does the ATR's card capabilities byte (historical bytes, compact-TLV 7x) announce extended Lc/Le? */
 int eid_card__atr_extended(const unsigned char *atr, size_t len);
 /* A PC/SC error as a library error, naming @what. */
@@ -85,8 +88,12 @@ int eid_card__sw_error(unsigned int sw, const char *what);
 int eid_card__select(eid_card *c, unsigned char p1, const unsigned char *id, size_t len, unsigned int *sw);
 /* READ BINARY from offset 0 to the end of the currently selected file, at most @max bytes. */
 int eid_card__read_binary(eid_card *c, size_t max, eid_buf *out);
+/* The same, stopping once a DER element at the file's start is complete (a certificate in a zero-padded file). */
+int eid_card__read_binary_upto(eid_card *c, size_t max, int stop_at_der_end, eid_buf *out);
 /* SELECT by path from the MF (2-byte file ids, hex string "3F00DF014031"), then read the file whole. */
 int eid_card__read_path(eid_card *c, const char *hexpath, size_t max, eid_buf *out);
+/* The same for a file holding one DER element (a certificate), read only as far as the element goes. */
+int eid_card__read_der(eid_card *c, const char *hexpath, size_t max, eid_buf *out);
 
 /* PIN blocks.  Each returns EID_EPIN_INVALID for a PIN outside @min..@max digits. */
 typedef enum eid_pin_format {
@@ -152,6 +159,8 @@ struct eid_card_ops {
 	const char *name;
 	/* Is the card this profile's?  EID_OK (sets description, pdata), EID_ENOTFOUND, or an error. */
 	int (*probe)(eid_card *c);
+	/* Does the ATR name one of this profile's cards?  A hint of the order to probe in; may be NULL. */
+	int (*atr_known)(const unsigned char *atr, size_t len);
 	void (*release)(eid_card *c);
 	int (*certificate)(eid_card *c, eid_card_key which, eid_buf *der);
 	int (*identity)(eid_card *c, eid_identity *id);           /* NULL: none */

@@ -34,6 +34,16 @@ static int select_aid(eid_card *c, const unsigned char *aid, size_t len)
 	return rc == EID_OK && sw != EID_SW_OK ? eid_card__sw_error(sw, "SELECT of the Estonian card's application") : rc;
 }
 
+static const char *const atrs[] = {
+	"3BDB960080B1FE451F830012233F536549440F9000F1", /* IDEMIA, 2018 */
+	NULL,
+};
+
+static int atr_known(const unsigned char *atr, size_t len)
+{
+	return eid_card__atr_in(atr, len, atrs);
+}
+
 static int probe(eid_card *c)
 {
 	unsigned int sw = 0;
@@ -55,7 +65,7 @@ static int certificate(eid_card *c, eid_card_key which, eid_buf *der)
 		return eid_error__set(EID_ENOTFOUND, "the Estonian card holds only its two certificates");
 	if ((rc = select_aid(c, aid_main, sizeof(aid_main))) < 0)
 		return rc;
-	rc = eid_card__read_path(c, which == EID_CARD_AUTH ? "3F00ADF13401" : "3F00ADF2341F", EID_CARD_MAX_FILE, der);
+	rc = eid_card__read_der(c, which == EID_CARD_AUTH ? "3F00ADF13401" : "3F00ADF2341F", EID_CARD_MAX_FILE, der);
 	return rc < 0 ? eid_error__wrap("reading the Estonian card's certificate") : rc;
 }
 
@@ -257,5 +267,5 @@ static int sign(eid_card *c, eid_card_key which, eid_sig_scheme scheme, eid_hash
 }
 
 const eid_card_ops eid_card__esteid = {
-	"esteid", probe, NULL, certificate, identity, pin_tries, pin_cmd, pin_for, sign,
+	"esteid", probe, atr_known, NULL, certificate, identity, pin_tries, pin_cmd, pin_for, sign,
 };

@@ -42,8 +42,31 @@ int eid_card__select(eid_card *c, unsigned char p1, const unsigned char *id, siz
 	return eid_card__transmit(c, &a, NULL, sw);
 }
 
+/* The length of the DER element at the start of @p (@n bytes known), or 0 when it cannot be told yet. */
+static size_t der_total(const unsigned char *p, size_t n)
+{
+	size_t k, len = 0, i;
+
+	if (n < 2 || p[0] != 0x30)
+		return 0;
+	if (p[1] < 0x80)
+		return 2 + (size_t)p[1];
+	k = p[1] & 0x7f;
+	if (k == 0 || k > 3 || n < 2 + k)
+		return 0;
+	for (i = 0; i < k; i++)
+		len = (len << 8) | p[2 + i];
+	return 2 + k + len;
+}
+
 int eid_card__read_binary(eid_card *c, size_t max, eid_buf *out)
 {
+	return eid_card__read_binary_upto(c, max, 0, out);
+}
+
+int eid_card__read_binary_upto(eid_card *c, size_t max, int stop_at_der_end, eid_buf *out)
+{
+	size_t want = 0;
 	eid_buf chunk = EID_BUF_INIT;
 	unsigned int sw = 0;
 	int rc = EID_OK;
@@ -73,12 +96,19 @@ int eid_card__read_binary(eid_card *c, size_t max, eid_buf *out)
 			break;
 		if (chunk.len < c->max_le || sw == 0x6282)
 			break;
+		/* a certificate in a padded file: no need to read the padding */
+		if (stop_at_der_end && want == 0)
+			want = der_total(out->data, out->len);
+		if (want > 0 && out->len >= want) {
+			out->len = want;
+			break;
+		}
 	}
 	eid_buf_clear(&chunk);
 	return rc;
 }
 
-int eid_card__read_path(eid_card *c, const char *hexpath, size_t max, eid_buf *out)
+static int select_path(eid_card *c, const char *hexpath)
 {
 	unsigned char path[16];
 	size_t n = strlen(hexpath) / 2, i;
@@ -96,7 +126,21 @@ int eid_card__read_path(eid_card *c, const char *hexpath, size_t max, eid_buf *o
 		rc = eid_card__select(c, 0x08, path, n, &sw);
 	if (rc == EID_OK && sw != EID_SW_OK)
 		rc = eid_card__sw_error(sw, hexpath);
+	return rc;
+}
+
+int eid_card__read_path(eid_card *c, const char *hexpath, size_t max, eid_buf *out)
+{
+	int rc = select_path(c, hexpath);
+
 	return rc == EID_OK ? eid_card__read_binary(c, max, out) : rc;
+}
+
+int eid_card__read_der(eid_card *c, const char *hexpath, size_t max, eid_buf *out)
+{
+	int rc = select_path(c, hexpath);
+
+	return rc == EID_OK ? eid_card__read_binary_upto(c, max, 1, out) : rc;
 }
 
 int eid_card__pin_block(const char *pin, eid_pin_format f, size_t min, size_t max, size_t block_len,

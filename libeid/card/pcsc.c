@@ -335,10 +335,16 @@ EID_EXTERN int eid_card_open(eid_card_ctx *ctx, const char *reader, eid_card **o
 		c->max_le = 4096; /* READ BINARY in larger steps; a response stays within EID_CARD_MAX_RESP */
 	pinpad_features(c);
 	rc = eid_card__begin(c);
-	for (i = 0; rc == EID_OK && i < EID_ARRAY_SIZE(profiles); i++) {
-		rc = profiles[i]->probe(c);
+	/* the profiles whose ATRs it is first, then the others */
+	for (i = 0; rc == EID_OK && i < 2 * EID_ARRAY_SIZE(profiles); i++) {
+		const eid_card_ops *prof = profiles[i % EID_ARRAY_SIZE(profiles)];
+		int known = prof->atr_known != NULL && prof->atr_known(c->atr, c->atr_len);
+
+		if ((i < EID_ARRAY_SIZE(profiles)) != known)
+			continue;
+		rc = prof->probe(c);
 		if (rc == EID_OK) {
-			c->profile = profiles[i];
+			c->profile = prof;
 			break;
 		}
 		if (rc == EID_ENOTFOUND) {
@@ -407,6 +413,22 @@ EID_EXTERN int eid_card_has_pinpad(const eid_card *c)
 EID_EXTERN unsigned long eid_card_apdu_count(const eid_card *c)
 {
 	return c ? c->napdu : 0;
+}
+
+int eid_card__atr_in(const unsigned char *atr, size_t len, const char *const *known)
+{
+	size_t i;
+
+	for (; *known != NULL; known++) {
+		if (strlen(*known) != 2 * len)
+			continue;
+		for (i = 0; i < len; i++)
+			if ((eid_hex__digit((*known)[2 * i]) << 4 | eid_hex__digit((*known)[2 * i + 1])) != atr[i])
+				break;
+		if (i == len)
+			return 1;
+	}
+	return 0;
 }
 
 int eid_card__begin(eid_card *c)

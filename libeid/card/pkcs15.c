@@ -140,5 +140,5 @@ static eid_card_pin pin_for(eid_card_key which)
 }
 
 const eid_card_ops eid_card__pkcs15 = {
-	"pkcs15", probe, NULL, certificate, NULL, NULL, pin_cmd, pin_for, NULL,
+	"pkcs15", probe, NULL, NULL, certificate, NULL, NULL, pin_cmd, pin_for, NULL,
 };
