@@ -87,6 +87,8 @@ INT_NA=$(asn1time '1 day ago 10 years')
 LEAF_NA=$(asn1time '1 day ago 3 years')
 EXP_NB=$(asn1time '400 days ago')
 EXP_NA=$(asn1time '30 days ago')
+TSAEXP_NA=$(asn1time '1 day ago')                # tsa-expired: ended 1 day ago
+SHORT_NA=$(asn1time '1 day ago 2 days')          # short-rsa2048: 2 days in all
 
 # ---------------------------------------------------------------------------
 # Key generation (in parallel; RSA keygen dominates the run time).
@@ -119,6 +121,9 @@ KEYS=(
     tsa:rsa2048
     ocsp:rsa2048
     other-citizen:rsa2048
+    tsa-expired:rsa2048
+    tsa-noeku:rsa2048
+    short-rsa2048:rsa2048
 )
 pids=()
 for k in "${KEYS[@]}"; do
@@ -345,6 +350,29 @@ sign "$INT_CNF" ocsp v3_ocsp "$NB" "$LEAF_NA"
 mkcsr "$OTHER_CNF" other-citizen '/C=BE/CN=Untrusted Signer'
 sign "$OTHER_CNF" other-citizen v3_other_leaf "$NB" "$LEAF_NA"
 
+# Certificates for the failure modes of servers.py and for validation after
+# expiry.  Their extra profile lives in its own file, so ca.cnf stays as it was.
+cat >"$TMP/extra-ext.cnf" <<EOF
+# TSA profile without the timeStamping extended key usage.
+[ v3_tsa_noeku ]
+basicConstraints        = CA:FALSE
+keyUsage                = critical, digitalSignature
+subjectKeyIdentifier    = hash
+authorityKeyIdentifier  = keyid:always
+authorityInfoAccess     = caIssuers;URI:$BASE_URL/int.crt
+crlDistributionPoints   = URI:$BASE_URL/int.crl
+certificatePolicies     = 1.3.6.1.4.1.99999.1.1
+EOF
+
+mkcsr "$INT_CNF" tsa-expired '/C=BE/O=libeid Test/CN=libeid Test TSA (expired)'
+sign "$INT_CNF" tsa-expired v3_tsa "$EXP_NB" "$TSAEXP_NA"
+
+mkcsr "$INT_CNF" tsa-noeku '/C=BE/O=libeid Test/CN=libeid Test TSA (no EKU)'
+sign "$INT_CNF" tsa-noeku v3_tsa_noeku "$NB" "$LEAF_NA" -extfile "$TMP/extra-ext.cnf"
+
+mkcsr "$INT_CNF" short-rsa2048 '/C=BE/CN=Short-Lived Signer (Signature)'
+sign "$INT_CNF" short-rsa2048 v3_nonrep "$NB" "$SHORT_NA"
+
 # ---------------------------------------------------------------------------
 # Revocation and CRL
 # ---------------------------------------------------------------------------
@@ -356,7 +384,8 @@ ossl crl -in int.crl -outform DER -out int.crl.der
 # DER and PKCS#12 for every leaf
 # ---------------------------------------------------------------------------
 LEAVES=(citizen-rsa2048 auth-rsa2048 citizen-rsa3072 citizen-p256 citizen-p384
-        expired-rsa2048 revoked-rsa2048 tsa ocsp)
+        expired-rsa2048 revoked-rsa2048 tsa ocsp
+        tsa-expired tsa-noeku short-rsa2048)
 p12() {  # name chainfile
     ossl x509 -in "$1.crt" -outform DER -out "$1.der"
     ossl pkcs12 -export -name "$1" -inkey "$1.key" -in "$1.crt" -certfile "$2" \
@@ -377,9 +406,18 @@ check_verify_ok() {
         die "verification of $1.crt failed: $out"
 }
 for l in citizen-rsa2048 auth-rsa2048 citizen-rsa3072 citizen-p256 citizen-p384 \
-         revoked-rsa2048 tsa ocsp; do
+         revoked-rsa2048 tsa ocsp tsa-noeku short-rsa2048; do
     check_verify_ok "$l"
 done
+if openssl verify -CAfile root.crt -untrusted int.crt tsa-expired.crt >>"$LOG" 2>&1; then
+    die "tsa-expired.crt unexpectedly verifies"
+fi
+if openssl verify -CAfile root.crt -untrusted int.crt -purpose timestampsign \
+        tsa-noeku.crt >>"$LOG" 2>&1; then
+    die "tsa-noeku.crt unexpectedly verifies for time stamping"
+fi
+openssl verify -CAfile root.crt -untrusted int.crt -purpose timestampsign tsa.crt >>"$LOG" 2>&1 ||
+    die "tsa.crt does not verify for time stamping"
 openssl verify -CAfile other-root.crt other-citizen.crt >>"$LOG" 2>&1 ||
     die "verification of other-citizen.crt against other-root.crt failed"
 if openssl verify -CAfile root.crt -untrusted int.crt expired-rsa2048.crt >>"$LOG" 2>&1; then
