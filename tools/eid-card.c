@@ -22,6 +22,7 @@ typedef struct card_args {
 	const char *new_pin_src;
 	const char *output;
 	const char *which;
+	const char *trust;      /* --trust: the roots the identity signer must chain to */
 	int json;
 	int wait_s;
 } card_args;
@@ -35,8 +36,10 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  readers                  the readers, and whether each holds a card\n"
 		"  info                     the card: reader, ATR, profile, certificates, PIN tries\n"
-		"  identity [--json]        the citizen's identity data and address, with the\n"
-		"                           verdict of the card's integrity protection\n"
+		"  identity [--json] [--trust FILE|DIR]\n"
+		"                           the citizen's identity data and address, with the\n"
+		"                           verdict of the card's integrity protection; with\n"
+		"                           --trust, its signer must chain to those roots\n"
 		"  photo -o FILE            the photo (JPEG)\n"
 		"  certificate auth|sign|ca|root|rrn -o FILE\n"
 		"                           a certificate from the card (DER)\n"
@@ -184,6 +187,20 @@ static int cmd_identity(const card_args *a, eid_card *card)
 
 	if (eid_card_identity(card, &id) < 0)
 		return fail();
+	if (a->trust != NULL) {
+		eid_trust *t = NULL;
+		int rc = eid_trust_new(&t);
+
+		if (rc == EID_OK)
+			rc = eid_trust_add_file(t, a->trust);
+		if (rc == EID_OK)
+			rc = eid_identity_check_signer(id, t);
+		eid_trust_free(t);
+		if (rc < 0) {
+			eid_identity_free(id);
+			return fail();
+		}
+	}
 	v = eid_identity_integrity(id, &reason);
 	if (a->json) {
 		if (eid_identity_to_json(id, &json) < 0) {
@@ -200,7 +217,9 @@ static int cmd_identity(const card_args *a, eid_card *card)
 				printf("%-21s %s\n", eid_identity_field_name((eid_identity_field)i), val);
 		}
 		printf("%-21s %s%s%s\n", "integrity",
-		       v == EID_INTEGRITY_VALID ? "valid (signed by the card's identity signer)"
+		       v == EID_INTEGRITY_VALID
+			       ? a->trust ? "valid (signed by the identity signer, which chains to a trusted root)"
+					  : "valid against the card's own root (give --trust to check the identity signer)"
 		       : v == EID_INTEGRITY_FAILED ? "FAILED" : "none (the card does not sign its data)",
 		       reason ? ": " : "", reason ? reason : "");
 	}
@@ -308,6 +327,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "which", required_argument, NULL, 'W' },
+		{ "trust", required_argument, NULL, 't' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "new-pin", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -330,6 +350,7 @@ int main(int argc, char **argv)
 		case 'j': a.json = 1; break;
 		case 'o': a.output = optarg; break;
 		case 'W': a.which = optarg; break;
+		case 't': a.trust = optarg; break;
 		case 'p': a.pin_src = optarg; break;
 		case 'n': a.new_pin_src = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;

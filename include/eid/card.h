@@ -17,6 +17,7 @@
 #define EID_CARD_H
 
 #include "common.h"
+#include "pki.h"
 #include "token.h"
 
 #ifdef __cplusplus
@@ -151,6 +152,17 @@ EID_EXTERN const char *eid_identity_field_name(eid_identity_field field);
 EID_EXTERN int eid_identity_photo(const eid_identity *id, const unsigned char **jpeg, size_t *len);
 /** The integrity verdict and, when not VALID, why (borrowed, may be NULL). */
 EID_EXTERN eid_integrity eid_identity_integrity(const eid_identity *id, const char **reason);
+/**
+ * Check that the identity data's signer (the Belgian national register's
+ * certificate) chains to @p trust: that the register, not a root the card
+ * brought along, signed it.  Without this check a VALID verdict means the data
+ * matches the signatures of the card's own register certificate and root.
+ * On failure the verdict becomes EID_INTEGRITY_FAILED with the reason; a card
+ * whose data carries no signature is left as it is.
+ * @return EID_OK (read the verdict), EID_EINVAL
+ */
+EID_EXTERN int eid_identity_check_signer(eid_identity *id, const eid_trust *trust);
+
 /** The identity as a JSON object (UTF-8, the photo left out) into @p out. */
 EID_EXTERN int eid_identity_to_json(const eid_identity *id, eid_buf *out);
 

@@ -347,8 +347,17 @@ static int identity(eid_card *c, eid_identity *id)
 	if (rc < 0)
 		goto out;
 
-	/* integrity */
+	/* integrity; the signer and root kept for eid_identity_check_signer */
 	id->integrity = EID_INTEGRITY_VALID;
+	if ((id->signer = malloc(rrn_der.len)) != NULL && (id->root = malloc(root_der.len)) != NULL) {
+		memcpy(id->signer, rrn_der.data, rrn_der.len);
+		id->signer_len = rrn_der.len;
+		memcpy(id->root, root_der.data, root_der.len);
+		id->root_len = root_der.len;
+	} else {
+		rc = eid_error__set(EID_ENOMEM, NULL);
+		goto out;
+	}
 	p = rrn_der.data;
 	rrn = d2i_X509(NULL, &p, (long)rrn_der.len);
 	p = root_der.data;

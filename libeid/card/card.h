@@ -143,6 +143,11 @@ struct eid_identity {
 	size_t photo_len;
 	eid_integrity integrity;
 	char *reason;
+	unsigned char *signer;   /* the identity signer's certificate (DER), or NULL */
+	size_t signer_len;
+	unsigned char *root;     /* the card's root certificate (DER), or NULL */
+	size_t root_len;
+	int signer_trusted;      /* -1 not checked, 0 no, 1 chains to the caller's anchors */
 	const char *profile;
 };
 eid_identity *eid_identity__new(const char *profile);

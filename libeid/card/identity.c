@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "../pki/pki.h"
 #include "card.h"
 
 static const char *const field_names[EID_ID_FIELD_COUNT] = {
@@ -19,8 +21,10 @@ eid_identity *eid_identity__new(const char *profile)
 {
 	eid_identity *id = calloc(1, sizeof(*id));
 
-	if (id != NULL)
+	if (id != NULL) {
 		id->profile = profile;
+		id->signer_trusted = -1;
+	}
 	return id;
 }
 
@@ -104,6 +108,8 @@ EID_EXTERN void eid_identity_free(eid_identity *id)
 		free(id->field[i]);
 	free(id->photo);
 	free(id->reason);
+	free(id->signer);
+	free(id->root);
 	free(id);
 }
 
@@ -135,6 +141,45 @@ EID_EXTERN eid_integrity eid_identity_integrity(const eid_identity *id, const ch
 	return id ? id->integrity : EID_INTEGRITY_NONE;
 }
 
+EID_EXTERN int eid_identity_check_signer(eid_identity *id, const eid_trust *trust)
+{
+	const unsigned char *p;
+	X509 *signer = NULL, *root = NULL;
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	eid_chain_result res;
+	int rc;
+
+	if (id == NULL || trust == NULL || untrusted == NULL) {
+		sk_X509_free(untrusted);
+		return eid_error__set(EID_EINVAL, "eid_identity_check_signer: NULL argument");
+	}
+	if (id->signer == NULL) {
+		sk_X509_free(untrusted);
+		return EID_OK;
+	}
+	p = id->signer;
+	signer = d2i_X509(NULL, &p, (long)id->signer_len);
+	if (id->root != NULL) {
+		p = id->root;
+		root = d2i_X509(NULL, &p, (long)id->root_len);
+		if (root != NULL)
+			sk_X509_push(untrusted, root); /* a candidate only: trusted when it is one of the anchors */
+	}
+	if (signer == NULL) {
+		eid_identity__fail(id, "the identity signer's certificate cannot be read");
+		id->signer_trusted = 0;
+		rc = EID_OK;
+	} else if ((rc = eid_pki__validate_chain(trust, signer, untrusted, time(NULL), &res)) == EID_OK) {
+		id->signer_trusted = res.indication == EID_TOTAL_PASSED;
+		if (!id->signer_trusted)
+			eid_identity__fail(id, "the identity signer does not chain to a trusted root: %s", res.message);
+		eid_pki__chain_result_clear(&res);
+	}
+	X509_free(signer);
+	sk_X509_pop_free(untrusted, X509_free);
+	return rc;
+}
+
 EID_EXTERN int eid_identity_to_json(const eid_identity *id, eid_buf *out)
 {
 	static const char *const verdicts[] = { "none", "valid", "failed" };
@@ -157,6 +202,9 @@ EID_EXTERN int eid_identity_to_json(const eid_identity *id, eid_buf *out)
 	json_object_object_add(integ, "verdict", json_object_new_string(verdicts[id->integrity]));
 	if (id->reason != NULL)
 		json_object_object_add(integ, "reason", json_object_new_string(id->reason));
+	if (id->signer != NULL)
+		json_object_object_add(integ, "signer_trusted",
+				       id->signer_trusted < 0 ? NULL : json_object_new_boolean(id->signer_trusted));
 	json_object_object_add(o, "integrity", integ);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						      JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -71,6 +71,15 @@ for c in belpic-1.7 belpic-1.7-sha1 belpic-1.8 esteid-2018; do
 	esac
 done
 
+# ---- the identity signer against trusted roots (the card's own root proves nothing by itself)
+insert belpic-1.8
+expect_status 0 "identity --trust the test root: the register chains to it" "$CARD" identity --json --trust "$T/pki/root.crt"
+expect_grep '"signer_trusted": true' "$T/out" "... signer_trusted true"
+expect_status 1 "identity --trust another root: FAILED" "$CARD" identity --json --trust "$T/pki/other-root.crt"
+expect_grep "does not chain to a trusted root" "$T/out" "... the reason names the untrusted signer"
+expect_status 0 "without --trust: valid against the card's own root, and said so" "$CARD" identity
+expect_grep "valid against the card's own root" "$T/out" "... the text says what was checked"
+
 # ---- tampered identity: read, but flagged
 for c in belpic-1.7-tampered belpic-1.8-tampered; do
 	insert "$c"
