@@ -273,6 +273,8 @@ int eid_card__pin_command(eid_card *c, unsigned char ins, unsigned char p1, unsi
 		*tries = -1;
 	if (a == NULL && (b == NULL || ins == 0x20 || ins == 0x24)) {
 		/* on the pinpad: the reader builds the blocks from its templates */
+		if (r->block_len > 15 || rb->block_len > 15 || r->block_len + rb->block_len > 32)
+			return eid_error__set(EID_EUNSUPPORTED, "this card's PIN blocks cannot be entered on a pinpad");
 		la = pin_template(r, data);
 		if (ins == 0x24)
 			lb = pin_template(rb, data + la);

@@ -597,5 +597,10 @@ int eid_card__pinpad(eid_card *c, int modify, const unsigned char *block, size_t
 	if (*sw == 0x6400 || *sw == 0x6401)
 		return eid_error__set(EID_ECANCELED, "the PIN entry on the reader was %s",
 				      *sw == 0x6400 ? "not completed in time" : "cancelled");
+	/* the reader's own refusals: nothing reached the card */
+	if (*sw == 0x6402)
+		return eid_error__set(EID_EPIN_INVALID, "the new PIN and its confirmation on the reader differ");
+	if (*sw == 0x6403)
+		return eid_error__set(EID_EPIN_INVALID, "the PIN entered on the reader is too short or too long");
 	return EID_OK;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # pcsc.sh: a private pcscd with the vpcd virtual readers, and emulated cards.
 #
-#   pcsc.sh start DIR [--apdu]          start pcscd in its own network and mount
+#   pcsc.sh start DIR [--apdu] [--pinpad]
+#                                       start pcscd in its own network and mount
 #                                       namespace; prints the export line
+#                                       (--pinpad: see below)
 #   pcsc.sh insert DIR CARD_DIR [IDX]   start vcard.py on reader IDX (0 or 1)
 #   pcsc.sh remove DIR [IDX]            stop that emulator (the card is pulled)
 #   pcsc.sh eject DIR [IDX]             SIGUSR1: pull the card, keep the emulator
@@ -18,6 +20,15 @@
 # never touched.  Emulators join the network namespace with nsenter.  Every
 # PID is recorded under DIR; stop kills those PIDs only.  Several DIRs can
 # be used at the same time.  Needs root (unshare, mount, nsenter).
+#
+# --pinpad: the readers are "Virtual Pinpad" instead: pinpad/ifd-pinpad.c
+# (built into DIR/libifdpinpad.so when needed) wraps the vpcd driver and adds
+# PC/SC part 10 FEATURE_VERIFY_PIN_DIRECT / FEATURE_MODIFY_PIN_DIRECT.  A
+# reader.conf.d with that one entry (DIR/reader.conf.d) is bind-mounted over
+# /etc/reader.conf.d in pcscd's mount namespace only, and pcscd gets
+# EID_TEST_PINPAD_FILE=DIR/pinpad.txt: the PIN(s) "typed on the pinpad"
+# (line 1 PIN, line 2 new PIN, line 3 confirmation; empty or "cancel" =
+# Cancel, "timeout" = time out).
 
 set -euo pipefail
 
@@ -27,7 +38,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 VPCD_PORT=35963
 
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 # alive PID: true if the process exists and is not a zombie.
 alive() {
@@ -95,7 +106,14 @@ DIR=$2
 case $cmd in
 start)
 	apdu=
-	[ "${3:-}" = --apdu ] && apdu=--apdu
+	pinpad=
+	for a in "${@:3}"; do
+		case $a in
+		--apdu) apdu=--apdu ;;
+		--pinpad) pinpad=1 ;;
+		*) usage ;;
+		esac
+	done
 	command -v pcscd >/dev/null || [ -x /usr/sbin/pcscd ] || die "pcscd not installed"
 	[ -r /etc/reader.conf.d/vpcd ] || die "vsmartcard-vpcd not installed (/etc/reader.conf.d/vpcd)"
 	mkdir -p "$DIR/run"
@@ -103,21 +121,54 @@ start)
 	if [ -f "$DIR/pcscd.pid" ] && alive "$(cat "$DIR/pcscd.pid")"; then
 		die "pcscd already running for $DIR"
 	fi
+	confdir=
+	if [ -n "$pinpad" ]; then
+		# The handler, built when missing or older than its source.
+		src=$HERE/pinpad/ifd-pinpad.c
+		so=$DIR/libifdpinpad.so
+		if [ ! -f "$so" ] || [ "$src" -nt "$so" ]; then
+			# shellcheck disable=SC2046
+			${CC:-cc} -shared -fPIC -O2 -Wall $(pkg-config --cflags libpcsclite) \
+				-o "$so.tmp" "$src" -ldl || die "cannot build $src"
+			mv "$so.tmp" "$so"
+		fi
+		# vpcd's own entry, with our name and library (DEVICENAME /dev/null:PORT
+		# gives vpcd the TCP port of its first slot).
+		mkdir -p "$DIR/reader.conf.d"
+		rm -f "$DIR/reader.conf.d/"*
+		devname=$(sed -n 's/^[[:space:]]*DEVICENAME[[:space:]]\{1,\}//p' /etc/reader.conf.d/vpcd | head -n1)
+		[ -n "$devname" ] || devname=/dev/null:0x$(printf '%X' "$VPCD_PORT")
+		{
+			printf 'FRIENDLYNAME "Virtual Pinpad"\n'
+			printf 'DEVICENAME   %s\n' "$devname"
+			printf 'LIBPATH      %s\n' "$so"
+			sed -n 's/^[[:space:]]*\(CHANNELID.*\)$/\1/p' /etc/reader.conf.d/vpcd | head -n1
+		} >"$DIR/reader.conf.d/pinpad"
+		[ -e "$DIR/pinpad.txt" ] || : >"$DIR/pinpad.txt"
+		confdir=$DIR/reader.conf.d
+	fi
 	[ ${#DIR} -lt 90 ] || die "DIR path too long for a unix socket: $DIR"
 	rm -f "$DIR/run/pcscd.comm" "$DIR/run/pcscd.pid"
 	# Inside the namespaces: loopback up; /run/pcscd -> DIR/run.  If the host
 	# has no /run/pcscd, a private tmpfs on /run provides the mount point
 	# (this mount namespace is pcscd's alone).
+	# With --pinpad, DIR/reader.conf.d hides /etc/reader.conf.d (in this mount
+	# namespace only) and pcscd's environment names the pinpad file.
 	# shellcheck disable=SC2016
-	PATH=/usr/sbin:/sbin:$PATH unshare --net --mount --propagation private sh -c '
+	pinenv=()
+	[ -n "$pinpad" ] && pinenv=("EID_TEST_PINPAD_FILE=$DIR/pinpad.txt")
+	env ${pinenv[@]+"${pinenv[@]}"} PATH=/usr/sbin:/sbin:$PATH unshare --net --mount --propagation private sh -c '
 		ip link set lo up || exit 1
 		if [ ! -d /run/pcscd ]; then
 			mount -t tmpfs -o mode=0755,size=1m pcsc-run /run || exit 1
 			mkdir /run/pcscd || exit 1
 		fi
 		mount --bind "$1" /run/pcscd || exit 1
-		shift
-		exec pcscd --foreground "$@"' sh "$DIR/run" $apdu \
+		if [ -n "$2" ]; then
+			mount --bind "$2" /etc/reader.conf.d || exit 1
+		fi
+		shift 2
+		exec pcscd --foreground "$@"' sh "$DIR/run" "$confdir" $apdu \
 		>"$DIR/pcscd.log" 2>&1 </dev/null &
 	pid=$!
 	printf '%s\n' "$pid" >"$DIR/pcscd.pid"

@@ -2,7 +2,8 @@
 """pcscio.py - talk to pcscd's virtual readers through libpcsclite (ctypes).
 
     pcscio.py status IDX present|absent|any
-        exit 0 when vpcd reader IDX ("Virtual PCD 00 0IDX") exists and holds
+        exit 0 when vpcd reader IDX ("Virtual PCD 00 0IDX", or "Virtual Pinpad
+        00 0IDX" under pcsc.sh start --pinpad) exists and holds
         a card / holds none / exists at all; 1 otherwise
     pcscio.py apdu IDX [--repeat N] APDU...
         send each hex APDU (exactly as given: no GET RESPONSE, no retries)
@@ -66,7 +67,7 @@ class PCSC:
         if self.lib.SCardListReaders(self.ctx, None, buf, ctypes.byref(size)):
             return None
         names = [n for n in buf.raw[:size.value].split(b"\0") if n]
-        mine = [n for n in names if n.startswith(b"Virtual PCD") and n.endswith(b" %02d" % idx)]
+        mine = [n for n in names if n.startswith((b"Virtual PCD", b"Virtual Pinpad")) and n.endswith(b" %02d" % idx)]
         return mine[0] if mine else None
 
     def present(self, name):

@@ -175,9 +175,13 @@ START_TEST(test_pades_prepare__bad_options_and_inputs)
 	o.version = 99;
 	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, &o), EID_EVERSION);
 	o.version = EID_PADES_OPTS_VERSION;
-	o.level = EID_LEVEL_B_T;
+	o.level = EID_LEVEL_B_LTA;
 	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, &o), EID_EUNSUPPORTED);
 	ck_assert_ptr_null(p);
+	o.level = EID_LEVEL_B_T; /* needs a TSA */
+	ck_assert_int_eq(eid_pades_prepare(&p, key, pdf_in, out, &o), EID_EINVAL);
+	ck_assert_ptr_null(p);
+	o.level = EID_LEVEL_DEFAULT;
 	unit_write(txt, "hello\n", 6);
 	ck_assert_int_lt(eid_pades_prepare(&p, key, txt, out, NULL), 0);
 	ck_assert_int_eq(eid_pades_prepare(&p, key, "/nonexistent.pdf", out, NULL), EID_EIO);
