@@ -34,7 +34,9 @@ static void usage(FILE *f)
 		"      --at TIME         validate as of that time (UTC, YYYY-MM-DDTHH:MM:SSZ or\n"
 		"                        YYYY-MM-DD) instead of now\n"
 		"  -j, --json            the report as JSON (an array when several files are given)\n"
-		"      --online          fetch revocation data (not built yet: reported as a warning)\n"
+		"      --online          ask the signer's OCSP responder (named in its certificate)\n"
+		"                        for its revocation status\n"
+		"      --timeout SECONDS for each exchange with a server (default 20)\n"
 		"  -q, --quiet           print nothing, only set the exit status\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         the version\n"
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "online", no_argument, NULL, 'O' },
+		{ "timeout", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
@@ -98,7 +101,8 @@ int main(int argc, char **argv)
 	eid_trust *trust = NULL;
 	const char *data = NULL;
 	int64_t at = 0;
-	int c, json = 0, quiet = 0, online = 0, status = EXIT_PASSED, i, printed = 0;
+	int c, json = 0, quiet = 0, online = 0, timeout = 0, status = EXIT_PASSED, i, printed = 0;
+	eid_online *net = NULL;
 
 	cli_set_prog(argv[0]);
 	if (eid_trust_new(&trust) < 0) {
@@ -125,6 +129,7 @@ int main(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'j': json = 1; break;
 		case 'O': online = 1; break;
+		case 'W': timeout = atoi(optarg); break;
 		case 'q': quiet = 1; break;
 		case 'a':
 			if (parse_time(optarg, &at) < 0) {
@@ -147,8 +152,12 @@ int main(int argc, char **argv)
 		eid_trust_free(trust);
 		return CLI_EXIT_ERROR;
 	}
-	if (online && !quiet)
-		cli_err("warning: --online is not built yet; revocation is not checked");
+	if (online && (eid_online_new(&net) < 0 || (timeout != 0 && eid_online_set_timeout(net, timeout) < 0))) {
+		cli_err("%s", eid_error_last()->message);
+		eid_online_free(net);
+		eid_trust_free(trust);
+		return CLI_EXIT_ERROR;
+	}
 	if (eid_trust_count(trust) == 0 && !quiet)
 		cli_err("warning: no --trust anchors: no chain can be trusted");
 	if (json && !quiet && argc - optind > 1)
@@ -163,6 +172,7 @@ int main(int argc, char **argv)
 		vo.trust = trust;
 		vo.data_path = data ? data : guessed;
 		vo.validation_time = at;
+		vo.online = net;
 		if (eid_verify_file(&report, argv[i], &vo) < 0) {
 			cli_err("%s: %s", argv[i], eid_error_last()->message);
 			free(guessed);
@@ -189,5 +199,6 @@ int main(int argc, char **argv)
 	if (json && !quiet && argc - optind > 1)
 		fputs("]\n", stdout);
 	eid_trust_free(trust);
+	eid_online_free(net);
 	return status;
 }

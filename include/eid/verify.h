@@ -10,6 +10,7 @@
 #define EID_VERIFY_H
 
 #include "common.h"
+#include "online.h"
 #include "pki.h"
 
 #ifdef __cplusplus
@@ -66,10 +67,13 @@ typedef struct eid_verify_opts {
 	const char *data_path;     /**< the signed file, for detached signatures */
 	int64_t validation_time;   /**< seconds since 1970; 0: now */
 	unsigned int flags;        /**< reserved, 0 */
+	/* version 2 */
+	eid_online *online;        /**< when set (and not offline): the signer's revocation status is asked
+				        from the OCSP responder its certificate names; NULL: not checked */
 } eid_verify_opts;
 
-#define EID_VERIFY_OPTS_VERSION 1
-#define EID_VERIFY_OPTS_INIT { EID_VERIFY_OPTS_VERSION, NULL, NULL, 0, 0 }
+#define EID_VERIFY_OPTS_VERSION 2
+#define EID_VERIFY_OPTS_INIT { EID_VERIFY_OPTS_VERSION, NULL, NULL, 0, 0, NULL }
 
 typedef struct eid_report eid_report;
 typedef struct eid_sig_report eid_sig_report;

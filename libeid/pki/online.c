@@ -12,6 +12,7 @@
 
 #include <openssl/err.h>
 #include <openssl/http.h>
+#include <openssl/ocsp.h>
 #include <openssl/pkcs7.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
@@ -295,5 +296,121 @@ EID_EXTERN int eid_online_timestamp(eid_online *o, eid_hash hash, const unsigned
 	ASN1_INTEGER_free(nonce);
 	eid_buf_clear(&req);
 	eid_buf_clear(&ans);
+	return rc;
+}
+
+/* ---- OCSP (RFC 6960) ---- */
+
+static int64_t asn1_epoch(const ASN1_GENERALIZEDTIME *t)
+{
+	struct tm tm;
+
+	return t != NULL && ASN1_TIME_to_tm(t, &tm) ? (int64_t)timegm(&tm) : -1;
+}
+
+/*
+ * Ask the responder named in @cert's AIA about @cert (issued by @issuer).
+ * The answer must be successful, signed by the issuer or by a responder it
+ * delegated (OCSPSigning) chaining to @store, with our nonce, about this
+ * certificate, and current (thisUpdate not in the future, nextUpdate not
+ * past, 5 minutes of leeway).
+ */
+int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *store, STACK_OF(X509) *untrusted,
+		     eid_ocsp_result *res)
+{
+	STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
+	const char *url = urls != NULL && sk_OPENSSL_STRING_num(urls) > 0 ? sk_OPENSSL_STRING_value(urls, 0) : NULL;
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer);
+	OCSP_CERTID *id_copy = id ? OCSP_CERTID_dup(id) : NULL;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+	eid_buf der = EID_BUF_INIT, ans = EID_BUF_INIT;
+	unsigned char *p = NULL;
+	const unsigned char *q;
+	int n, status, reason = -1, rc = EID_OK;
+
+	memset(res, 0, sizeof(*res));
+	res->revoked_at = res->this_update = -1;
+	if (url == NULL) {
+		rc = eid_error__set(EID_ENOTFOUND, "the certificate names no OCSP responder");
+		goto out;
+	}
+	snprintf(res->url, sizeof(res->url), "%s", url);
+	if (req == NULL || id == NULL || id_copy == NULL || OCSP_request_add0_id(req, id) == NULL) {
+		rc = eid_error__ossl(EID_ENOMEM, "cannot build the OCSP request");
+		goto out;
+	}
+	id = NULL; /* the request owns it */
+	if (!OCSP_request_add1_nonce(req, NULL, -1) || (n = i2d_OCSP_REQUEST(req, &p)) <= 0 ||
+	    (rc = eid_buf_set(&der, p, (size_t)n)) < 0) {
+		rc = rc < 0 ? rc : eid_error__ossl(EID_ENOMEM, "cannot encode the OCSP request");
+		goto out;
+	}
+	if ((rc = eid_online__http(o, "OCSP", url, "application/ocsp-request", der.data, der.len,
+				   "application/ocsp-response", &ans)) < 0)
+		goto out;
+	q = ans.data;
+	if ((resp = d2i_OCSP_RESPONSE(NULL, &q, (long)ans.len)) == NULL || q != ans.data + ans.len) {
+		rc = eid_error__set(EID_ENETWORK, "the OCSP responder at %s answered something that is not an OCSP "
+						  "response", url);
+		goto out;
+	}
+	if ((status = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		rc = eid_error__set(EID_ENETWORK, "the OCSP responder at %s answered %s", url,
+				    OCSP_response_status_str(status));
+		goto out;
+	}
+	if ((bs = OCSP_response_get1_basic(resp)) == NULL) {
+		rc = eid_error__set(EID_ENETWORK, "the OCSP responder at %s sent no basic response", url);
+		goto out;
+	}
+	if (OCSP_check_nonce(req, bs) != 1) {
+		rc = eid_error__set(EID_ENETWORK, "the OCSP responder at %s answered without our nonce (a replayed or "
+						  "foreign answer)", url);
+		goto out;
+	}
+	if (OCSP_basic_verify(bs, untrusted, store, 0) != 1) {
+		char why[256];
+
+		ossl_reason(why, sizeof(why));
+		rc = eid_error__set(EID_ENETWORK, "the OCSP answer from %s is not signed by a responder the issuer "
+						  "authorised: %s", url, why);
+		goto out;
+	}
+	if (!OCSP_resp_find_status(bs, id_copy, &status, &reason, &rev, &thisupd, &nextupd)) {
+		rc = eid_error__set(EID_ENETWORK, "the OCSP responder at %s answered about another certificate", url);
+		goto out;
+	}
+	if (!OCSP_check_validity(thisupd, nextupd, 300, -1)) {
+		rc = eid_error__set(EID_ENETWORK, "the OCSP answer from %s is not current (thisUpdate/nextUpdate)", url);
+		goto out;
+	}
+	res->status = status;
+	res->reason = reason;
+	res->revoked_at = asn1_epoch(rev);
+	res->this_update = asn1_epoch(thisupd);
+	{
+		X509 *signer = NULL;
+
+		if (OCSP_resp_get0_signer(bs, &signer, untrusted) && signer != NULL) {
+			char *name = eid_cert__name(X509_get_subject_name(signer));
+
+			snprintf(res->responder, sizeof(res->responder), "%s", name ? name : "?");
+			free(name);
+		}
+	}
+out:
+	ERR_clear_error();
+	OPENSSL_free(p);
+	eid_buf_clear(&der);
+	eid_buf_clear(&ans);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	OCSP_CERTID_free(id);
+	OCSP_CERTID_free(id_copy);
+	OCSP_REQUEST_free(req);
+	X509_email_free(urls);
 	return rc;
 }

@@ -28,6 +28,19 @@ void eid_pki__chain_result_clear(eid_chain_result *res);
 X509_STORE *eid_pki__store(const eid_trust *trust);
 STACK_OF(X509) *eid_pki__intermediates(const eid_trust *trust);
 
+/* What an OCSP responder said about a certificate. */
+typedef struct eid_ocsp_result {
+	int status;            /* V_OCSP_CERTSTATUS_GOOD, _REVOKED or _UNKNOWN */
+	int reason;            /* the CRL reason of a revocation, or -1 */
+	int64_t revoked_at;    /* or -1 */
+	int64_t this_update;
+	char responder[256];
+	char url[256];
+} eid_ocsp_result;
+/* Ask @cert's OCSP responder (from its AIA); every check of the answer failing is EID_ENETWORK naming the server. */
+int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *store, STACK_OF(X509) *untrusted,
+		     eid_ocsp_result *res);
+
 /* One HTTP exchange (a GET when @body is NULL); the answer, bounded, into @out.  @what names the purpose. */
 int eid_online__http(const eid_online *o, const char *what, const char *url, const char *content_type,
 		     const unsigned char *body, size_t len, const char *expect_type, eid_buf *out);

@@ -299,7 +299,7 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	 * validation time, or, for a certificate that has expired since, at the
 	 * time the timestamp proves */
 	if ((rc = eid_verify__judging_time(s, signer, certs, o, when, &ts, &when)) < 0 ||
-	    (rc = eid_verify__acceptance(s, signer, certs, md, o, when)) < 0)
+	    (rc = eid_verify__acceptance(s, signer, certs, md, o, when, &ts)) < 0)
 		return rc;
 	if (ts.ok && s->claimed_time > ts.gen_time + 300)
 		eid_sig__warn(s, "the claimed signing time is after the timestamp's time");

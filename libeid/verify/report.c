@@ -139,6 +139,7 @@ static void sig_free(eid_sig_report *s)
 	free(s->policy);
 	free(s->role);
 	free(s->ts_tsa);
+	free(s->revocation);
 	strlist_clear(&s->chain);
 	strlist_clear(&s->signed_data);
 	strlist_clear(&s->warnings);
@@ -284,6 +285,8 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 			iso_time(s->ts_time, ts, sizeof(ts));
 			rc = eid_buf__printf(out, "  Timestamp:     %s by %s (the signature existed then)\n", ts, or_dash(s->ts_tsa));
 		}
+		if (rc == EID_OK && s->revocation != NULL)
+			rc = eid_buf__printf(out, "  Revocation:    %s\n", s->revocation);
 		if (rc == EID_OK && s->role != NULL)
 			rc = eid_buf__printf(out, "  Role:          %s (claimed by the signer)\n", s->role);
 		if (rc == EID_OK && s->policy != NULL)
@@ -369,6 +372,8 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 			json_object_object_add(js, "certification", json_object_new_int(s->certification));
 		if (s->role != NULL)
 			json_object_object_add(js, "claimedRole", jstr(s->role));
+		if (s->revocation != NULL)
+			json_object_object_add(js, "revocation", jstr(s->revocation));
 		if (s->ts_time >= 0) {
 			json_object *ts = json_object_new_object();
 

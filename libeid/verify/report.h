@@ -29,6 +29,7 @@ struct eid_sig_report {
 	char *role;                /* the signer's claimed role, or NULL */
 	int64_t ts_time;           /* a valid signature timestamp's time, or -1 */
 	char *ts_tsa;              /* its TSA */
+	char *revocation;          /* the signer's revocation status, in words, when it was asked */
 	eid_strlist chain;
 	eid_strlist signed_data;   /* what the signature's digests cover, one line each */
 	eid_strlist warnings;

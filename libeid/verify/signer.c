@@ -7,6 +7,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/ocsp.h>
 
 #include "verify.h"
 #include "../pki/pki.h"
@@ -62,10 +65,79 @@ void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const e
 	eid_sig__set(&s->ts_tsa, best->tsa);
 }
 
+static void iso(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * The signer's revocation status from its OCSP responder, judged against
+ * the proof of existence: revoked after a timestamp that holds, the
+ * signature stands; revoked before it, TOTAL-FAILED/REVOKED; revoked with no
+ * proof, INDETERMINATE/REVOKED_NO_POE; no answer, INDETERMINATE/TRY_LATER.
+ */
+static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X509) *certs, const eid_verify_opts *o,
+		      const eid_tst_result *ts)
+{
+	STACK_OF(X509) *pool = eid_pki__intermediates(o->trust);
+	eid_ocsp_result r;
+	char when[32], poe[32], line[600];
+	int i, rc;
+
+	if (pool == NULL && (pool = sk_X509_new_null()) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_up_ref(sk_X509_value(certs, i)) && !sk_X509_push(pool, sk_X509_value(certs, i)))
+			X509_free(sk_X509_value(certs, i));
+	rc = eid_online__ocsp(o->online, signer, issuer, eid_pki__store(o->trust), pool, &r);
+	sk_X509_pop_free(pool, X509_free);
+	if (rc == EID_ENOMEM || rc == EID_EINTERNAL)
+		return rc;
+	if (rc < 0) {
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the revocation status is not known: %s",
+			      eid_error_last()->message);
+		eid_error_clear();
+		return EID_OK;
+	}
+	iso(r.this_update, when, sizeof(when));
+	if (r.status == V_OCSP_CERTSTATUS_GOOD) {
+		snprintf(line, sizeof(line), "good (OCSP by %s, %s)", r.responder, when);
+		eid_sig__set(&s->revocation, line);
+		return EID_OK;
+	}
+	if (r.status != V_OCSP_CERTSTATUS_REVOKED) {
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the OCSP responder at %s does not know the certificate",
+			      r.url);
+		return EID_OK;
+	}
+	iso(r.revoked_at, when, sizeof(when));
+	snprintf(line, sizeof(line), "revoked at %s%s%s (OCSP by %s)", when, r.reason >= 0 ? ", " : "",
+		 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", r.responder);
+	eid_sig__set(&s->revocation, line);
+	if (ts != NULL && ts->ok && r.revoked_at > ts->gen_time) {
+		iso(ts->gen_time, poe, sizeof(poe));
+		eid_sig__warn(s, "the certificate was revoked at %s, after the timestamp proved the signature existed (%s)",
+			      when, poe);
+	} else if (ts != NULL && ts->ok) {
+		iso(ts->gen_time, poe, sizeof(poe));
+		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_REVOKED, "the certificate was revoked at %s, before the signature's "
+			      "timestamp (%s)", when, poe);
+	} else {
+		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_REVOKED_NO_POE, "the certificate was revoked at %s, and nothing "
+			      "proves the signature existed before", when);
+	}
+	return EID_OK;
+}
+
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
-			   const eid_verify_opts *o, time_t when)
+			   const eid_verify_opts *o, time_t when, const eid_tst_result *ts)
 {
 	eid_chain_result chain;
+	X509 *issuer = NULL;
 	unsigned int f;
 	char *tmp;
 	int i, rc;
@@ -79,7 +151,18 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 	}
 	if (chain.indication != EID_TOTAL_PASSED)
 		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
+	if (chain.indication == EID_TOTAL_PASSED && sk_X509_num(chain.chain) > 1 &&
+	    (issuer = sk_X509_value(chain.chain, 1)) != NULL)
+		X509_up_ref(issuer);
 	eid_pki__chain_result_clear(&chain);
+	if (o->online != NULL && issuer != NULL)
+		rc = revocation(s, signer, issuer, certs, o, ts);
+	else
+		eid_sig__warn(s, "revocation status not checked: the signature carries no revocation data%s",
+			      o->online ? "" : " (--online asks the responder)");
+	X509_free(issuer);
+	if (rc < 0)
+		return rc;
 
 	if (EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1)
 		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
@@ -93,6 +176,5 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 			      "the signer's certificate does not allow signatures (keyUsage)");
 	else if (!(f & EID_CERT_NON_REPUDIATION))
 		eid_sig__warn(s, "the signer's certificate lacks nonRepudiation: it may be an authentication certificate");
-	eid_sig__warn(s, "revocation status not checked: the signature carries no revocation data");
 	return EID_OK;
 }

@@ -1,6 +1,8 @@
 /* Entry points of validation: recognise the format, run its process. */
 #include "config.h"
 
+#include <stddef.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,10 +15,21 @@
 #include "../cms/cms.h"
 #include "../xml/xml.h"
 
-static int check_opts(const eid_verify_opts *o)
+/* The caller's options, whatever version (a version 1 structure is shorter), into @out. */
+static int take_opts(const eid_verify_opts *in, eid_verify_opts *out)
 {
-	if (o->version != EID_VERIFY_OPTS_VERSION)
-		return eid_error__set(EID_EVERSION, "eid_verify_opts version %u is unknown", o->version);
+	static const eid_verify_opts defaults = EID_VERIFY_OPTS_INIT;
+
+	*out = defaults;
+	if (in == NULL)
+		return EID_OK;
+	if (in->version == 1)
+		memcpy(out, in, offsetof(eid_verify_opts, online));
+	else if (in->version == EID_VERIFY_OPTS_VERSION)
+		*out = *in;
+	else
+		return eid_error__set(EID_EVERSION, "eid_verify_opts version %u is unknown", in->version);
+	out->version = EID_VERIFY_OPTS_VERSION;
 	return EID_OK;
 }
 
@@ -84,15 +97,15 @@ static int verify_mem(eid_report **out, const char *name, const unsigned char *d
 
 EID_EXTERN int eid_verify_cades(eid_report **out, const unsigned char *p7s, size_t len, const eid_verify_opts *opts)
 {
-	static const eid_verify_opts defaults = EID_VERIFY_OPTS_INIT;
-	const eid_verify_opts *o = opts ? opts : &defaults;
+	eid_verify_opts oc;
+	const eid_verify_opts *o = &oc;
 	eid_report *r = NULL;
 	int rc;
 
 	if (out == NULL || p7s == NULL)
 		return eid_error__set(EID_EINVAL, "eid_verify_cades: NULL argument");
 	*out = NULL;
-	if ((rc = check_opts(o)) < 0)
+	if ((rc = take_opts(opts, &oc)) < 0)
 		return rc;
 	if ((rc = eid_report__new(&r, NULL, o->validation_time ? o->validation_time : (int64_t)time(NULL))) < 0)
 		return rc;
@@ -106,15 +119,15 @@ EID_EXTERN int eid_verify_cades(eid_report **out, const unsigned char *p7s, size
 
 EID_EXTERN int eid_verify_file(eid_report **out, const char *path, const eid_verify_opts *opts)
 {
-	static const eid_verify_opts defaults = EID_VERIFY_OPTS_INIT;
-	const eid_verify_opts *o = opts ? opts : &defaults;
+	eid_verify_opts oc;
+	const eid_verify_opts *o = &oc;
 	eid_buf data = EID_BUF_INIT;
 	int rc;
 
 	if (out == NULL || path == NULL)
 		return eid_error__set(EID_EINVAL, "eid_verify_file: NULL argument");
 	*out = NULL;
-	if ((rc = check_opts(o)) < 0)
+	if ((rc = take_opts(opts, &oc)) < 0)
 		return rc;
 	{
 		/* A PDF, a container or an XML document is read in place or as a stream. */

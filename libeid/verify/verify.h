@@ -66,7 +66,7 @@ int eid_verify__judging_time(eid_sig_report *s, X509 *signer, STACK_OF(X509) *ce
 void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const eid_tst_result *r);
 
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
-			   const eid_verify_opts *o, time_t when);
+			   const eid_verify_opts *o, time_t when, const eid_tst_result *ts);
 
 /* Hash byte ranges of a file as one stream. */
 int eid_verify__digest_ranges(const char *path, const uint64_t *ranges, size_t n, const EVP_MD *md,

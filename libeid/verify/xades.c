@@ -791,7 +791,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	if (scert == NULL)
 		fail(&c, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 		     "the signing certificate is not bound to the signature (no signed SigningCertificateV2)");
-	if ((rc = eid_verify__acceptance(c.s, signer, certs, eid_hash__md(hash), o, when)) < 0)
+	if ((rc = eid_verify__acceptance(c.s, signer, certs, eid_hash__md(hash), o, when, &ts)) < 0)
 		goto out;
 	if (c.s->indication != EID_TOTAL_FAILED && v2 && c.s->claimed_time >= 0 && dof_all)
 		eid_sig__set(&c.s->level, ts.ok ? "XAdES-BASELINE-T" : "XAdES-BASELINE-B");

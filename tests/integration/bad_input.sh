@@ -43,7 +43,7 @@ expect_status 3 "a text file as enveloped XML" p11sign --key-id 01 --pin pass:$P
 	"$T/doc.txt" -o "$out"
 expect_status 3 "an unknown packaging" p11sign --key-id 01 --pin pass:$PIN -f xades --packaging inside "$T/doc.txt" -o "$out"
 expect_status 3 "a text file as a PDF" p11sign --key-id 01 --pin pass:$PIN -f pades "$T/doc.txt" -o "$out"
-expect_status 3 "a level not built yet" p11sign --key-id 01 --pin pass:$PIN -f cades -l B-T "$T/doc.txt" -o "$out"
+expect_status 3 "a level not built yet" p11sign --key-id 01 --pin pass:$PIN -f cades -l B-LT "$T/doc.txt" -o "$out"
 expect_status 3 "an unknown hash" p11sign --key-id 01 --pin pass:$PIN -f cades --hash md5 "$T/doc.txt" -o "$out"
 expect_status 3 "no output option" p11sign --key-id 01 --pin pass:$PIN -f cades "$T/doc.txt"
 expect_status 3 "PSS with an EC key" p11sign --key-id 04 --pss --pin pass:$PIN -f cades "$T/doc.txt" -o "$out"

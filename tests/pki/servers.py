@@ -630,7 +630,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.text(200, "libeid test PKI server for %s\n"
                   "POST /tsa[/%s]\nPOST /ocsp[/%s], GET /ocsp/[MODE/]BASE64\n"
                   "GET /int.crl /root.crl /int.crt /root.crt\n"
-                  "POST /admin/revoke?cert=NAME[&reason=R], POST /admin/gencrl\n"
+                  "POST /admin/revoke?cert=NAME[&reason=R], POST /admin/gencrl, POST /admin/ocsp-mode?mode=[MODE]\n"
                   % (self.pki.dir, "|".join(TSA_MODES), "|".join(OCSP_MODES)))
 
     # --- /tsa ----------------------------------------------------------------
@@ -680,6 +680,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if first in OCSP_MODES:
             mode = first
             rest = rest[len(first):].lstrip("/")
+        elif getattr(self.server, "ocsp_mode", ""):
+            # a fault for every /ocsp request, set with /admin/ocsp-mode (the URL in
+            # the certificates' AIA stays /ocsp)
+            mode = self.server.ocsp_mode
         if self.command == "POST":
             if rest:
                 return self.text(404, "POST to /ocsp or /ocsp/MODE (have: %s)" % ", ".join(OCSP_MODES))
@@ -745,6 +749,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if what == "gencrl":
             self.pki.gencrl_all()
             return self.text(200, "CRLs regenerated")
+        if what == "ocsp-mode":
+            mode = (q.get("mode") or [""])[0]
+            if mode and mode not in OCSP_MODES:
+                return self.text(400, "mode must be empty or one of %s" % ", ".join(OCSP_MODES))
+            self.server.ocsp_mode = mode
+            return self.text(200, "OCSP mode: %s\n" % (mode or "normal"))
         if what == "revoke":
             name = (q.get("cert") or [""])[0]
             reason = (q.get("reason") or [""])[0]

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,6 +156,24 @@ static void flip_signature_value(const eid_buf *p7s, eid_buf *out)
 }
 
 /* ---- eid_verify_cades ---- */
+
+/* A caller built for version 1 passes the shorter structure: it is read, and nothing past it. */
+START_TEST(test_verify_opts__version_1_still_read)
+{
+	eid_verify_opts o = EID_VERIFY_OPTS_INIT;
+	unsigned char *v1 = malloc(offsetof(eid_verify_opts, online));
+	eid_report *r = NULL;
+
+	ck_assert_ptr_nonnull(v1);
+	o.version = 1;
+	memcpy(v1, &o, offsetof(eid_verify_opts, online));
+	ck_assert_int_eq(eid_verify_file(&r, "/nonexistent/x.p7s", (const eid_verify_opts *)(void *)v1), EID_EIO);
+	o.version = 3;
+	ck_assert_int_eq(eid_verify_file(&r, "/nonexistent/x.p7s", &o), EID_EVERSION);
+	ck_assert_ptr_null(r);
+	free(v1);
+}
+END_TEST
 
 START_TEST(test_verify_cades__good)
 {
@@ -799,6 +819,7 @@ static Suite *verify_suite(void)
 
 	tc = tcase_create("eid_verify_cades");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_verify_opts__version_1_still_read);
 	tcase_add_test(tc, test_verify_cades__good);
 	tcase_add_test(tc, test_verify_cades__ec_and_pss);
 	tcase_add_test(tc, test_verify_cades__data_changed);
