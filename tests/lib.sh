@@ -53,6 +53,21 @@ ink() {
 
 p11sign() { "$SIGN" --module "$MOD" --token libeid-test "$@"; }
 
+# pki_servers: a test PKI of our own in $T/pki whose URLs point at our own
+# loopback server (TSA, OCSP, CRLs), started for this script and stopped on
+# exit.  Sets P (the PKI), TSA and BASE (the server's URLs).
+pki_servers() {
+	local here=$EID_TEST_SRCDIR/tests/pki port
+	export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+	port=$(bash "$here/servers.sh" free-port)
+	bash "$here/make-pki.sh" "$T/pki" "http://127.0.0.1:$port"
+	P=$T/pki
+	trap 'bash "'"$here"'/servers.sh" stop "$T/srv" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
+	eval "$(bash "$here/servers.sh" start "$T/srv" "$P")"
+	TSA=$EID_TEST_TSA_URL
+	BASE=$EID_TEST_PKI_URL
+}
+
 finish() {
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" = 0 ]

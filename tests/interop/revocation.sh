@@ -8,15 +8,7 @@
 # authorised, INDETERMINATE/TRY_LATER.
 . "$EID_TEST_SRCDIR/tests/lib.sh"
 HERE=$EID_TEST_SRCDIR/tests/pki
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-
-port=$(bash "$HERE/servers.sh" free-port)
-bash "$HERE/make-pki.sh" "$T/pki" "http://127.0.0.1:$port"
-P=$T/pki
-trap 'bash "$HERE/servers.sh" stop "$T/srv" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
-eval "$(bash "$HERE/servers.sh" start "$T/srv" "$P")"
-TSA=$EID_TEST_TSA_URL
-BASE=$EID_TEST_PKI_URL
+pki_servers
 sign() { local key=$1; shift; "$SIGN" --pkcs12 "$P/$key.p12" --pass pass:test "$@"; }
 check() { "$VERIFY" --trust "$P/root.crt" --untrusted "$P/int.crt" "$@"; }
 revoke() { curl -s -f -X POST "$BASE/admin/revoke?cert=$1&reason=keyCompromise" >/dev/null; }

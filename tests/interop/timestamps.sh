@@ -8,16 +8,7 @@
 . "$EID_TEST_SRCDIR/tests/lib.sh"
 HERE=$EID_TEST_SRCDIR/tests/pki
 NODE_DIR=${EID_TEST_NODE_DIR:-$EID_TEST_SRCDIR/tests/interop/node}
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-
-# A PKI of our own whose URLs point at our own server's port.
-port=$(bash "$HERE/servers.sh" free-port)
-bash "$HERE/make-pki.sh" "$T/pki" "http://127.0.0.1:$port"
-P=$T/pki
-trap 'bash "$HERE/servers.sh" stop "$T/srv" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
-eval "$(bash "$HERE/servers.sh" start "$T/srv" "$P")"
-TSA=$EID_TEST_TSA_URL
-BASE=$EID_TEST_PKI_URL
+pki_servers
 cat "$P/root.crt" > "$T/root.pem"
 sign() { "$SIGN" --pkcs12 "$P/${KEY:-citizen-rsa2048}.p12" --pass pass:test "$@"; }
 check() { "$VERIFY" --trust "$T/root.pem" --untrusted "$P/int.crt" "$@"; }
