@@ -13,7 +13,9 @@
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/ocsp.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
 
@@ -412,5 +414,50 @@ out:
 	OCSP_CERTID_free(id_copy);
 	OCSP_REQUEST_free(req);
 	X509_email_free(urls);
+	return rc;
+}
+
+/* ---- AIA: a missing issuer's certificate ---- */
+
+int eid_online__fetch_issuer(const eid_online *o, X509 *cert, X509 **out, char *url_out, size_t url_size)
+{
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(cert, NID_info_access, NULL, NULL);
+	const char *url = NULL;
+	eid_buf ans = EID_BUF_INIT;
+	const unsigned char *p;
+	int i, rc;
+
+	*out = NULL;
+	for (i = 0; aia != NULL && url == NULL && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers && ad->location->type == GEN_URI)
+			url = (const char *)ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier);
+	}
+	if (url == NULL) {
+		AUTHORITY_INFO_ACCESS_free(aia);
+		return eid_error__set(EID_ENOTFOUND, "the certificate names no issuer certificate to fetch");
+	}
+	snprintf(url_out, url_size, "%s", url);
+	rc = eid_online__http(o, "issuer certificate", url, NULL, NULL, 0, NULL, &ans);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	if (rc == EID_OK) {
+		p = ans.data;
+		if ((*out = d2i_X509(NULL, &p, (long)ans.len)) == NULL) {
+			BIO *b = BIO_new_mem_buf(ans.data, (int)ans.len);
+
+			*out = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+			BIO_free(b);
+		}
+		if (*out == NULL)
+			rc = eid_error__set(EID_ENETWORK, "%s answered no certificate", url_out);
+		else if (X509_check_issued(*out, cert) != X509_V_OK) {
+			X509_free(*out);
+			*out = NULL;
+			rc = eid_error__set(EID_ENETWORK, "%s answered a certificate that did not issue this one", url_out);
+		}
+	}
+	ERR_clear_error();
+	eid_buf_clear(&ans);
 	return rc;
 }

@@ -41,6 +41,9 @@ typedef struct eid_ocsp_result {
 int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *store, STACK_OF(X509) *untrusted,
 		     eid_ocsp_result *res);
 
+/* The certificate that issued @cert, fetched from its AIA caIssuers URL (DER or PEM; it must be the issuer). */
+int eid_online__fetch_issuer(const eid_online *o, X509 *cert, X509 **out, char *url_out, size_t url_size);
+
 /* One HTTP exchange (a GET when @body is NULL); the answer, bounded, into @out.  @what names the purpose. */
 int eid_online__http(const eid_online *o, const char *what, const char *url, const char *content_type,
 		     const unsigned char *body, size_t len, const char *expect_type, eid_buf *out);

@@ -133,6 +133,44 @@ static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X5
 	return EID_OK;
 }
 
+/*
+ * No chain from the certificates at hand: fetch the missing issuers from the
+ * AIA caIssuers URLs (at most three levels) and try again.
+ */
+static int fetch_issuers(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const eid_verify_opts *o,
+			 time_t when, eid_chain_result *chain)
+{
+	STACK_OF(X509) *more = certs ? sk_X509_dup(certs) : sk_X509_new_null();
+	X509 *cur = signer, *got[3] = { NULL, NULL, NULL };
+	eid_chain_result again;
+	char url[256];
+	size_t k;
+	int rc = EID_OK;
+
+	if (more == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	for (k = 0; k < 3; k++) {
+		if (eid_online__fetch_issuer(o->online, cur, &got[k], url, sizeof(url)) < 0 || !sk_X509_push(more, got[k])) {
+			eid_error_clear();
+			break;
+		}
+		cur = got[k];
+		if ((rc = eid_pki__validate_chain(o->trust, signer, more, when, &again)) < 0)
+			break;
+		if (again.sub != EID_SUB_NO_CERTIFICATE_CHAIN_FOUND) {
+			eid_sig__warn(s, "the chain was completed with the issuer's certificate fetched from %s", url);
+			eid_pki__chain_result_clear(chain);
+			*chain = again;
+			break;
+		}
+		eid_pki__chain_result_clear(&again);
+	}
+	sk_X509_free(more);
+	for (k = 0; k < 3; k++)
+		X509_free(got[k]);
+	return rc;
+}
+
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when, const eid_tst_result *ts)
 {
@@ -144,6 +182,9 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 
 	if ((rc = eid_pki__validate_chain(o->trust, signer, certs, when, &chain)) < 0)
 		return rc;
+	if (chain.sub == EID_SUB_NO_CERTIFICATE_CHAIN_FOUND && o->online != NULL &&
+	    (rc = fetch_issuers(s, signer, certs, o, when, &chain)) < 0)
+		return rc;
 	for (i = 0; i < sk_X509_num(chain.chain); i++) {
 		tmp = eid_cert__name(X509_get_subject_name(sk_X509_value(chain.chain, i)));
 		eid_strlist__add(&s->chain, tmp);
@@ -151,16 +192,15 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 	}
 	if (chain.indication != EID_TOTAL_PASSED)
 		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
-	if (chain.indication == EID_TOTAL_PASSED && sk_X509_num(chain.chain) > 1 &&
-	    (issuer = sk_X509_value(chain.chain, 1)) != NULL)
-		X509_up_ref(issuer);
-	eid_pki__chain_result_clear(&chain);
+	if (chain.indication == EID_TOTAL_PASSED && sk_X509_num(chain.chain) > 1)
+		issuer = sk_X509_value(chain.chain, 1);
+	/* the responder's certificate may need the path's CAs, fetched ones included */
 	if (o->online != NULL && issuer != NULL)
-		rc = revocation(s, signer, issuer, certs, o, ts);
+		rc = revocation(s, signer, issuer, chain.chain, o, ts);
 	else
 		eid_sig__warn(s, "revocation status not checked: the signature carries no revocation data%s",
 			      o->online ? "" : " (--online asks the responder)");
-	X509_free(issuer);
+	eid_pki__chain_result_clear(&chain);
 	if (rc < 0)
 		return rc;
 

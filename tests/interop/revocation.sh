@@ -27,6 +27,14 @@ expect_status 0 "... PAdES --online" check --online "$T/good.pdf"
 expect_status 0 "... XAdES" sign citizen-p256 -f xades "$T/doc.txt" -o "$T/good.xml"
 expect_status 0 "... XAdES --online" check --online "$T/good.xml" --data "$T/doc.txt"
 
+# ---- a signature without its chain: the issuer fetched from the AIA caIssuers URL
+expect_status 0 "B-B without the chain" sign citizen-rsa2048 -f cades --no-chain "$T/doc.txt" -o "$T/nochain.p7s"
+expect_status 1 "... the root alone, offline: no chain" "$VERIFY" --trust "$P/root.crt" "$T/nochain.p7s" --data "$T/doc.txt"
+expect_grep "NO_CERTIFICATE_CHAIN_FOUND" "$T/out" "... NO_CERTIFICATE_CHAIN_FOUND"
+expect_status 0 "... --online: the intermediate fetched, TOTAL-PASSED" "$VERIFY" --trust "$P/root.crt" --online "$T/nochain.p7s" --data "$T/doc.txt"
+expect_grep "completed with the issuer's certificate fetched from http://127\\.0\\.0\\.1:[0-9]+/int\\.crt" "$T/out" "... and says where from"
+expect_grep "^  Revocation: +good" "$T/out" "... and its status asked from the responder"
+
 # ---- revoked before anything was signed, no proof of existence
 expect_status 0 "B-B by a revoked certificate" sign revoked-rsa2048 -f cades "$T/doc.txt" -o "$T/revoked.p7s"
 expect_status 1 "... --online: INDETERMINATE" check --online "$T/revoked.p7s" --data "$T/doc.txt"
