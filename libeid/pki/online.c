@@ -28,7 +28,11 @@ struct eid_online {
 	char *tsa_policy;   /* dotted OID, or NULL */
 	int timeout;        /* seconds, per exchange */
 	int offline;
+	struct crl_entry *crls; /* downloaded CRLs, until their nextUpdate */
 };
+
+struct crl_entry;
+void eid_online__crl_cache_free(eid_online *o);
 
 EID_EXTERN int eid_online_new(eid_online **out)
 {
@@ -46,6 +50,7 @@ EID_EXTERN void eid_online_free(eid_online *o)
 		return;
 	free(o->tsa_url);
 	free(o->tsa_policy);
+	eid_online__crl_cache_free(o);
 	free(o);
 }
 
@@ -457,6 +462,129 @@ int eid_online__fetch_issuer(const eid_online *o, X509 *cert, X509 **out, char *
 			rc = eid_error__set(EID_ENETWORK, "%s answered a certificate that did not issue this one", url_out);
 		}
 	}
+	ERR_clear_error();
+	eid_buf_clear(&ans);
+	return rc;
+}
+
+/* ---- CRLs, cached per handle until their nextUpdate ---- */
+
+struct crl_entry {
+	char *url;
+	X509_CRL *crl;
+	struct crl_entry *next;
+};
+
+void eid_online__crl_cache_free(eid_online *o)
+{
+	struct crl_entry *e = o->crls, *n;
+
+	for (; e != NULL; e = n) {
+		n = e->next;
+		free(e->url);
+		X509_CRL_free(e->crl);
+		free(e);
+	}
+	o->crls = NULL;
+}
+
+/* The first http:// URI of the certificate's CRL distribution points, or NULL (static storage of the cert). */
+static const char *crl_url(X509 *cert, STACK_OF(DIST_POINT) **dps)
+{
+	int i, j;
+
+	*dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	for (i = 0; *dps != NULL && i < sk_DIST_POINT_num(*dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(*dps, i);
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
+			const char *u = g->type == GEN_URI ? (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier) : NULL;
+
+			if (u != NULL && strncmp(u, "http://", 7) == 0)
+				return u;
+		}
+	}
+	return NULL;
+}
+
+int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *res)
+{
+	STACK_OF(DIST_POINT) *dps = NULL;
+	const char *url = crl_url(cert, &dps);
+	struct crl_entry *e;
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	eid_buf ans = EID_BUF_INIT;
+	const unsigned char *p;
+	time_t now = time(NULL);
+	int rc = EID_OK;
+
+	memset(res, 0, sizeof(*res));
+	res->revoked_at = res->this_update = -1;
+	res->reason = -1;
+	if (url == NULL) {
+		CRL_DIST_POINTS_free(dps);
+		return eid_error__set(EID_ENOTFOUND, "the certificate names no CRL");
+	}
+	snprintf(res->url, sizeof(res->url), "%s", url);
+	CRL_DIST_POINTS_free(dps);
+	for (e = o->crls; e != NULL; e = e->next)
+		if (strcmp(e->url, res->url) == 0 && X509_CRL_get0_nextUpdate(e->crl) != NULL &&
+		    X509_cmp_time(X509_CRL_get0_nextUpdate(e->crl), &now) > 0)
+			break;
+	if (e != NULL) {
+		crl = e->crl;
+	} else {
+		if ((rc = eid_online__http(o, "CRL", res->url, NULL, NULL, 0, NULL, &ans)) < 0)
+			goto out;
+		p = ans.data;
+		if ((crl = d2i_X509_CRL(NULL, &p, (long)ans.len)) == NULL) {
+			rc = eid_error__set(EID_ENETWORK, "%s answered something that is not a CRL", res->url);
+			goto out;
+		}
+		if ((e = calloc(1, sizeof(*e))) == NULL || (e->url = strdup(res->url)) == NULL) {
+			free(e);
+			X509_CRL_free(crl);
+			crl = NULL;
+			rc = eid_error__set(EID_ENOMEM, NULL);
+			goto out;
+		}
+		e->crl = crl;
+		e->next = o->crls;
+		o->crls = e;
+	}
+	/* the issuer's, signed by it, current */
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
+	    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
+		rc = eid_error__set(EID_ENETWORK, "the CRL from %s is not signed by the certificate's issuer", res->url);
+		goto out;
+	}
+	if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &now) > 0 || X509_CRL_get0_nextUpdate(crl) == NULL ||
+	    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) < 0) {
+		rc = eid_error__set(EID_ENETWORK, "the CRL from %s is not current", res->url);
+		goto out;
+	}
+	res->this_update = asn1_epoch(X509_CRL_get0_lastUpdate(crl));
+	{
+		char *name = eid_cert__name(X509_get_subject_name(issuer));
+
+		snprintf(res->responder, sizeof(res->responder), "%s", name ? name : "?");
+		free(name);
+	}
+	if (X509_CRL_get0_by_cert(crl, &rev, cert) == 1 && rev != NULL) {
+		ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+
+		res->status = V_OCSP_CERTSTATUS_REVOKED;
+		res->revoked_at = asn1_epoch(X509_REVOKED_get0_revocationDate(rev));
+		res->reason = r ? (int)ASN1_ENUMERATED_get(r) : -1;
+		ASN1_ENUMERATED_free(r);
+	} else {
+		res->status = V_OCSP_CERTSTATUS_GOOD;
+	}
+out:
 	ERR_clear_error();
 	eid_buf_clear(&ans);
 	return rc;

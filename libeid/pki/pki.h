@@ -41,6 +41,12 @@ typedef struct eid_ocsp_result {
 int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *store, STACK_OF(X509) *untrusted,
 		     eid_ocsp_result *res);
 
+/*
+ * The same from @cert's CRL (its first http:// distribution point), checked
+ * as the issuer's, signed by it and current; kept in @o until its nextUpdate.
+ */
+int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *res);
+
 /* The certificate that issued @cert, fetched from its AIA caIssuers URL (DER or PEM; it must be the issuer). */
 int eid_online__fetch_issuer(const eid_online *o, X509 *cert, X509 **out, char *url_out, size_t url_size);
 

@@ -86,6 +86,7 @@ static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X5
 	STACK_OF(X509) *pool = eid_pki__intermediates(o->trust);
 	eid_ocsp_result r;
 	char when[32], poe[32], line[600];
+	const char *via = "OCSP";
 	int i, rc;
 
 	if (pool == NULL && (pool = sk_X509_new_null()) == NULL)
@@ -98,14 +99,26 @@ static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X5
 	if (rc == EID_ENOMEM || rc == EID_EINTERNAL)
 		return rc;
 	if (rc < 0) {
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the revocation status is not known: %s",
-			      eid_error_last()->message);
+		/* no OCSP answer: the issuer's CRL, if the certificate names one */
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", eid_error_last()->message);
 		eid_error_clear();
-		return EID_OK;
+		rc = eid_online__crl(o->online, signer, issuer, &r);
+		if (rc == EID_ENOMEM)
+			return rc;
+		if (rc < 0) {
+			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the revocation status is not known: %s; %s", why,
+				      eid_error_last()->message);
+			eid_error_clear();
+			return EID_OK;
+		}
+		eid_sig__warn(s, "no OCSP answer (%s): the status comes from the issuer's CRL", why);
+		via = "CRL";
 	}
 	iso(r.this_update, when, sizeof(when));
 	if (r.status == V_OCSP_CERTSTATUS_GOOD) {
-		snprintf(line, sizeof(line), "good (OCSP by %s, %s)", r.responder, when);
+		snprintf(line, sizeof(line), "good (%s by %s, %s)", via, r.responder, when);
 		eid_sig__set(&s->revocation, line);
 		return EID_OK;
 	}
@@ -115,8 +128,8 @@ static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X5
 		return EID_OK;
 	}
 	iso(r.revoked_at, when, sizeof(when));
-	snprintf(line, sizeof(line), "revoked at %s%s%s (OCSP by %s)", when, r.reason >= 0 ? ", " : "",
-		 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", r.responder);
+	snprintf(line, sizeof(line), "revoked at %s%s%s (%s by %s)", when, r.reason >= 0 ? ", " : "",
+		 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", via, r.responder);
 	eid_sig__set(&s->revocation, line);
 	if (ts != NULL && ts->ok && r.revoked_at > ts->gen_time) {
 		iso(ts->gen_time, poe, sizeof(poe));
