@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: install what is needed, build libeid,
 # make a demo PKI and a SoftHSM2 token on the fly, sign the sample documents
-# in every format built so far (CAdES, PAdES, XAdES, ASiC), verify them and show the reports.
+# in every format built so far (CAdES, PAdES, XAdES, ASiC; B-B and B-T), verify them and show the reports.
 # As root, an emulated Belgian eID in a virtual reader (behind a private
 # pcscd, loopback only) shows its identity data and signs a PDF itself.
 set -euo pipefail
@@ -10,8 +10,15 @@ bash "$top/scripts/install-deps.sh" >/dev/null
 bash "$top/scripts/build.sh" "$top/build" >/dev/null
 
 demo=$(mktemp -d "${TMPDIR:-/tmp}/libeid-demo.XXXXXX")
-trap 'rm -rf "$demo"' EXIT
-bash "$top/tests/pki/make-pki.sh" "$demo/pki"
+cleanup() {
+	bash "$top/tests/card/pcsc.sh" stop "$demo/pcsc" >/dev/null 2>&1 || true
+	bash "$top/tests/pki/servers.sh" stop "$demo/srv" >/dev/null 2>&1 || true
+	rm -rf "$demo"
+}
+trap cleanup EXIT
+# the PKI's OCSP, CRL and TSA URLs point at a loopback server this demo starts
+port=$(bash "$top/tests/pki/servers.sh" free-port)
+bash "$top/tests/pki/make-pki.sh" "$demo/pki" "http://127.0.0.1:$port"
 bash "$top/tests/softhsm/make-token.sh" "$demo/pki" "$demo/hsm"
 export SOFTHSM2_CONF=$demo/hsm/softhsm2.conf
 module=$(ls /usr/lib/*/softhsm/libsofthsm2.so /usr/lib/softhsm/libsofthsm2.so 2>/dev/null | head -1)
@@ -94,6 +101,18 @@ echo "== ASiC-E: a container with the contract and the invoice, signed by two si
 "$verify" "$out/dossier.asice" --trust "$demo/pki/root.crt" | grep -E '^Signature|Indication|Signed by|Field|Signed data|   +file|Result'
 
 echo
+echo "== B-T and revocation: a timestamp from a TSA on 127.0.0.1, and the signer's status from its OCSP responder"
+eval "$(bash "$top/tests/pki/servers.sh" start "$demo/srv" "$demo/pki")"
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+"$sign" --module "$module" --token libeid-test --pin env:EID_DEMO_PIN -l B-T --tsa "$EID_TEST_TSA_URL" \
+	"$pdf_in" -o "$out/agreement-t.pdf"
+"$verify" "$out/agreement-t.pdf" --trust "$demo/pki/root.crt" --online | grep -E '^Signature|Indication|Timestamp|Revocation'
+echo "-- the signer's certificate is revoked now: the timestamp proves the signature came first"
+sleep 2 # revocation times are in whole seconds
+curl -s -f -X POST "$EID_TEST_PKI_URL/admin/revoke?cert=citizen-rsa2048&reason=keyCompromise" >/dev/null
+"$verify" "$out/agreement-t.pdf" --trust "$demo/pki/root.crt" --online | grep -E 'Indication|Revocation|revoked at'
+
+echo
 echo "== A tampered document is caught"
 cp "$sample" "$demo/tampered.txt"
 printf 'I also owe you 1000 EUR.\n' >> "$demo/tampered.txt"
@@ -105,7 +124,6 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v pcscd >/dev
 	echo "== An ID card: an emulated Belgian eID in a virtual reader (real APDUs through pcscd)"
 	card="$top/build/tools/eid-card"
 	bash "$top/tests/card/mkcards.sh" "$demo/cards" "$demo/pki"
-	trap 'bash "$top/tests/card/pcsc.sh" stop "$demo/pcsc" >/dev/null 2>&1 || true; rm -rf "$demo"' EXIT
 	eval "$(bash "$top/tests/card/pcsc.sh" start "$demo/pcsc")"
 	export PCSCLITE_CSOCK_NAME
 	bash "$top/tests/card/pcsc.sh" insert "$demo/pcsc" "$demo/cards/belpic-1.8" >/dev/null
