@@ -291,13 +291,16 @@ static int cmd_pin(const card_args *a, eid_card *card, const char *op)
 	eid_error_clear();
 	snprintf(prompt, sizeof(prompt), "%s for %s: ", verify || change ? "PIN" : "PUK", eid_card_description(card));
 	if (a->pin_src != NULL || !eid_card_has_pinpad(card)) {
-		if ((n1 = cli_read_secret(a->pin_src, prompt, pin, sizeof(pin))) < 0)
+		if ((n1 = cli_read_secret(a->pin_src, prompt, pin, sizeof(pin))) < 0) {
+			eid_memzero(pin, sizeof(pin));
 			return CLI_EXIT_ERROR;
+		}
 	}
 	if (!verify && (a->new_pin_src != NULL || (n1 >= 0 && !eid_card_has_pinpad(card))))
 		n2 = cli_read_secret(a->new_pin_src, "New PIN: ", newpin, sizeof(newpin));
 	if (n2 < 0) {
 		eid_memzero(pin, sizeof(pin));
+		eid_memzero(newpin, sizeof(newpin));
 		return CLI_EXIT_ERROR;
 	}
 	if (verify)

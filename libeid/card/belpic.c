@@ -106,21 +106,9 @@ static void release(eid_card *c)
 /* A DER object padded with zero bytes (as the card files are): its true length. */
 static size_t der_length(const unsigned char *p, size_t n)
 {
-	size_t len, k;
+	size_t len = eid_card__der_len(p, n);
 
-	if (n < 2 || p[0] != 0x30)
-		return n;
-	if (p[1] < 0x80)
-		len = 2 + (size_t)p[1];
-	else {
-		k = p[1] & 0x7f;
-		if (k == 0 || k > 3 || n < 2 + k)
-			return n;
-		for (len = 0; k > 0; k--)
-			len = (len << 8) | p[2 + (p[1] & 0x7f) - k];
-		len += 2 + (size_t)(p[1] & 0x7f);
-	}
-	return len <= n ? len : n;
+	return len > 0 && len <= n ? len : n;
 }
 
 static int read_file(eid_card *c, const char *path, eid_buf *out)

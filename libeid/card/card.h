@@ -88,6 +88,8 @@ int eid_card__sw_error(unsigned int sw, const char *what);
 int eid_card__select(eid_card *c, unsigned char p1, const unsigned char *id, size_t len, unsigned int *sw);
 /* READ BINARY from offset 0 to the end of the currently selected file, at most @max bytes. */
 int eid_card__read_binary(eid_card *c, size_t max, eid_buf *out);
+/* The length of the DER SEQUENCE at the start of @p (@n bytes known), or 0 when it cannot be told. */
+size_t eid_card__der_len(const unsigned char *p, size_t n);
 /* The same, stopping once a DER element at the file's start is complete (a certificate in a zero-padded file). */
 int eid_card__read_binary_upto(eid_card *c, size_t max, int stop_at_der_end, eid_buf *out);
 /* SELECT by path from the MF (2-byte file ids, hex string "3F00DF014031"), then read the file whole. */

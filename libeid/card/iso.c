@@ -42,8 +42,7 @@ int eid_card__select(eid_card *c, unsigned char p1, const unsigned char *id, siz
 	return eid_card__transmit(c, &a, NULL, sw);
 }
 
-/* The length of the DER element at the start of @p (@n bytes known), or 0 when it cannot be told yet. */
-static size_t der_total(const unsigned char *p, size_t n)
+size_t eid_card__der_len(const unsigned char *p, size_t n)
 {
 	size_t k, len = 0, i;
 
@@ -98,7 +97,7 @@ int eid_card__read_binary_upto(eid_card *c, size_t max, int stop_at_der_end, eid
 			break;
 		/* a certificate in a padded file: no need to read the padding */
 		if (stop_at_der_end && want == 0)
-			want = der_total(out->data, out->len);
+			want = eid_card__der_len(out->data, out->len);
 		if (want > 0 && out->len >= want) {
 			out->len = want;
 			break;

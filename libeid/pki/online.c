@@ -252,11 +252,10 @@ static int ts_check(const eid_online *o, TS_RESP *resp, const EVP_MD *md, const 
 						  "for time-stamping", o->tsa_url);
 	} else {
 		/* the TSA's certificate must be valid at the time it stamped */
-		struct tm tm;
-		time_t gen;
+		time_t gen = (time_t)eid_cert__epoch(TS_TST_INFO_get_time(tst));
 		X509 *tsa = sk_X509_value(signers, 0);
 
-		if (!ASN1_TIME_to_tm(TS_TST_INFO_get_time(tst), &tm) || (gen = timegm(&tm)) < 0 ||
+		if (gen < 0 ||
 		    X509_cmp_time(X509_get0_notBefore(tsa), &gen) > 0 || X509_cmp_time(X509_get0_notAfter(tsa), &gen) < 0)
 			rc = eid_error__set(EID_ENETWORK, "the token from the TSA at %s is signed by a certificate that was "
 							  "not valid at the token's time (expired?)", o->tsa_url);
@@ -307,13 +306,6 @@ EID_EXTERN int eid_online_timestamp(eid_online *o, eid_hash hash, const unsigned
 }
 
 /* ---- OCSP (RFC 6960) ---- */
-
-static int64_t asn1_epoch(const ASN1_GENERALIZEDTIME *t)
-{
-	struct tm tm;
-
-	return t != NULL && ASN1_TIME_to_tm(t, &tm) ? (int64_t)timegm(&tm) : -1;
-}
 
 /*
  * Ask the responder named in @cert's AIA about @cert (issued by @issuer).
@@ -396,8 +388,8 @@ int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *
 	}
 	res->status = status;
 	res->reason = reason;
-	res->revoked_at = asn1_epoch(rev);
-	res->this_update = asn1_epoch(thisupd);
+	res->revoked_at = eid_cert__epoch(rev);
+	res->this_update = eid_cert__epoch(thisupd);
 	{
 		X509 *signer = NULL;
 
@@ -567,7 +559,7 @@ int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *re
 		rc = eid_error__set(EID_ENETWORK, "the CRL from %s is not current", res->url);
 		goto out;
 	}
-	res->this_update = asn1_epoch(X509_CRL_get0_lastUpdate(crl));
+	res->this_update = eid_cert__epoch(X509_CRL_get0_lastUpdate(crl));
 	{
 		char *name = eid_cert__name(X509_get_subject_name(issuer));
 
@@ -578,7 +570,7 @@ int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *re
 		ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
 
 		res->status = V_OCSP_CERTSTATUS_REVOKED;
-		res->revoked_at = asn1_epoch(X509_REVOKED_get0_revocationDate(rev));
+		res->revoked_at = eid_cert__epoch(X509_REVOKED_get0_revocationDate(rev));
 		res->reason = r ? (int)ASN1_ENUMERATED_get(r) : -1;
 		ASN1_ENUMERATED_free(r);
 	} else {

@@ -1,6 +1,8 @@
 /* Certificate helpers used by the signers and the layers above. */
 #include "config.h"
 
+#include <time.h>
+
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -129,4 +131,13 @@ int eid_cert__key_info(X509 *cert, eid_key_type *type, unsigned int *bits)
 		return eid_error__set(EID_EUNSUPPORTED, "unsupported key type %s", EVP_PKEY_get0_type_name(pk));
 	*bits = (unsigned int)EVP_PKEY_get_bits(pk);
 	return EID_OK;
+}
+
+int64_t eid_cert__epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return -1;
+	return (int64_t)timegm(&tm);
 }

@@ -54,6 +54,8 @@ char *eid_cert__display_name(X509 *cert);
 /* Serial number in hex (malloc'd). */
 char *eid_cert__serial_hex(X509 *cert);
 unsigned int eid_cert__flags(X509 *cert); /* EID_CERT_* */
+/* An ASN.1 time (UTCTime or GeneralizedTime) as seconds since 1970, or -1. */
+int64_t eid_cert__epoch(const ASN1_TIME *t);
 int eid_cert__key_info(X509 *cert, eid_key_type *type, unsigned int *bits);
 
 #endif

@@ -94,15 +94,6 @@ static ASN1_TYPE *single_attr(CMS_SignerInfo *si, int nid, int *count)
 	return X509_ATTRIBUTE_get0_type(a, 0);
 }
 
-static int64_t asn1_time_to_epoch(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return -1;
-	return (int64_t)timegm(&tm);
-}
-
 static const char *sig_alg_name(CMS_SignerInfo *si, X509 *cert)
 {
 	X509_ALGOR *alg = NULL;
@@ -263,7 +254,7 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	}
 	st = single_attr(si, NID_pkcs9_signingTime, &count);
 	if (st != NULL && (st->type == V_ASN1_UTCTIME || st->type == V_ASN1_GENERALIZEDTIME))
-		s->claimed_time = asn1_time_to_epoch(st->value.utctime);
+		s->claimed_time = eid_cert__epoch(st->value.utctime);
 	else if (count > 1)
 		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "the signing-time attribute is repeated");
 

@@ -232,7 +232,7 @@ const char *eid_report__docmdp_words(int p)
 	return p == 1 ? "no change" : p == 2 ? "form filling and signing" : "form filling, signing and annotations";
 }
 
-static void iso_time(int64_t t, char *buf, size_t size)
+void eid_report__iso_time(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -257,13 +257,13 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 	if (r == NULL || out == NULL)
 		return eid_error__set(EID_EINVAL, "eid_report_to_text: NULL argument");
 	out->len = 0;
-	iso_time(r->validation_time, when, sizeof(when));
+	eid_report__iso_time(r->validation_time, when, sizeof(when));
 	rc = eid_buf__printf(out, "File:            %s\nValidation time: %s\nSignatures:      %zu\n",
 			     or_dash(r->file), when, r->n);
 	for (i = 0; i < r->n && rc == EID_OK; i++) {
 		const eid_sig_report *s = r->sigs[i];
 
-		iso_time(s->claimed_time, when, sizeof(when));
+		eid_report__iso_time(s->claimed_time, when, sizeof(when));
 		rc = eid_buf__printf(out,
 				     "\nSignature %zu (%s%s%s)\n"
 				     "  Indication:    %s%s%s\n"
@@ -282,7 +282,7 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 		if (rc == EID_OK && s->ts_time >= 0) {
 			char ts[32];
 
-			iso_time(s->ts_time, ts, sizeof(ts));
+			eid_report__iso_time(s->ts_time, ts, sizeof(ts));
 			rc = eid_buf__printf(out, "  Timestamp:     %s by %s (the signature existed then)\n", ts, or_dash(s->ts_tsa));
 		}
 		if (rc == EID_OK && s->revocation != NULL)
@@ -342,7 +342,7 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 		json_object_put(sigs);
 		return eid_error__set(EID_ENOMEM, NULL);
 	}
-	iso_time(r->validation_time, when, sizeof(when));
+	eid_report__iso_time(r->validation_time, when, sizeof(when));
 	json_object_object_add(root, "file", jstr(r->file));
 	json_object_object_add(root, "validationTime", jstr(when));
 	json_object_object_add(root, "indication", jstr(eid_indication_name(eid_report_indication(r))));
@@ -361,7 +361,7 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 		json_object_object_add(signer, "serialNumber", jstr(s->signer_serial));
 		json_object_object_add(js, "signer", signer);
 		if (s->claimed_time >= 0) {
-			iso_time(s->claimed_time, when, sizeof(when));
+			eid_report__iso_time(s->claimed_time, when, sizeof(when));
 			json_object_object_add(js, "claimedSigningTime", jstr(when));
 		} else {
 			json_object_object_add(js, "claimedSigningTime", NULL);
@@ -377,7 +377,7 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 		if (s->ts_time >= 0) {
 			json_object *ts = json_object_new_object();
 
-			iso_time(s->ts_time, when, sizeof(when));
+			eid_report__iso_time(s->ts_time, when, sizeof(when));
 			json_object_object_add(ts, "time", jstr(when));
 			json_object_object_add(ts, "tsa", jstr(s->ts_tsa));
 			json_object_object_add(js, "signatureTimestamp", ts);

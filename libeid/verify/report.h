@@ -54,5 +54,7 @@ int eid_sig__fail(eid_sig_report *s, eid_indication ind, eid_subindication sub, 
 /* What a PDF certification with DocMDP permission @p permits after it, in words. */
 const char *eid_report__docmdp_words(int p);
 int eid_strlist__add(eid_strlist *l, const char *s);
+/* @t (seconds since 1970) as YYYY-MM-DDTHH:MM:SSZ, or "(none)" for a negative time. */
+void eid_report__iso_time(int64_t t, char *buf, size_t size);
 
 #endif

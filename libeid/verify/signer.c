@@ -65,15 +65,6 @@ void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const e
 	eid_sig__set(&s->ts_tsa, best->tsa);
 }
 
-static void iso(int64_t t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /*
  * The signer's revocation status from its OCSP responder, judged against
  * the proof of existence: revoked after a timestamp that holds, the
@@ -116,7 +107,7 @@ static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X5
 		eid_sig__warn(s, "no OCSP answer (%s): the status comes from the issuer's CRL", why);
 		via = "CRL";
 	}
-	iso(r.this_update, when, sizeof(when));
+	eid_report__iso_time(r.this_update, when, sizeof(when));
 	if (r.status == V_OCSP_CERTSTATUS_GOOD) {
 		snprintf(line, sizeof(line), "good (%s by %s, %s)", via, r.responder, when);
 		eid_sig__set(&s->revocation, line);
@@ -127,16 +118,16 @@ static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X5
 			      r.url);
 		return EID_OK;
 	}
-	iso(r.revoked_at, when, sizeof(when));
+	eid_report__iso_time(r.revoked_at, when, sizeof(when));
 	snprintf(line, sizeof(line), "revoked at %s%s%s (%s by %s)", when, r.reason >= 0 ? ", " : "",
 		 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", via, r.responder);
 	eid_sig__set(&s->revocation, line);
 	if (ts != NULL && ts->ok && r.revoked_at > ts->gen_time) {
-		iso(ts->gen_time, poe, sizeof(poe));
+		eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
 		eid_sig__warn(s, "the certificate was revoked at %s, after the timestamp proved the signature existed (%s)",
 			      when, poe);
 	} else if (ts != NULL && ts->ok) {
-		iso(ts->gen_time, poe, sizeof(poe));
+		eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
 		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_REVOKED, "the certificate was revoked at %s, before the signature's "
 			      "timestamp (%s)", when, poe);
 	} else {

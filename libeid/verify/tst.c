@@ -16,15 +16,6 @@
 #include "../pki/pki.h"
 #include "verify.h"
 
-static int64_t gen_time(const ASN1_GENERALIZEDTIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return -1;
-	return (int64_t)timegm(&tm);
-}
-
 int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
 			  const eid_verify_opts *o, eid_tst_result *res)
 {
@@ -45,7 +36,7 @@ int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned c
 		snprintf(res->why, sizeof(res->why), "not a timestamp token");
 		goto out;
 	}
-	res->gen_time = gen_time(TS_TST_INFO_get_time(tst));
+	res->gen_time = eid_cert__epoch(TS_TST_INFO_get_time(tst));
 	if ((signers = PKCS7_get0_signers(token, NULL, 0)) != NULL && sk_X509_num(signers) == 1) {
 		char *name = eid_cert__name(X509_get_subject_name(sk_X509_value(signers, 0)));
 

@@ -46,24 +46,13 @@ typedef struct driver {
 	char *dup_id;
 } driver;
 
-static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-
-	(void)name;
-	(void)external_id;
-	(void)system_id;
-	((driver *)ctxt->_private)->had_dtd = 1;
-	xmlStopParser(ctxt);
-}
-
 /* A handler with the DOCTYPE refusal and nothing else. */
 static void sax_init(xmlSAXHandler *sax)
 {
 	memset(sax, 0, sizeof(*sax));
 	sax->initialized = XML_SAX2_MAGIC;
-	sax->internalSubset = refuse_dtd;
-	sax->externalSubset = refuse_dtd;
+	sax->internalSubset = eid_xml__refuse_dtd;  /* sets driver.had_dtd, its first member */
+	sax->externalSubset = eid_xml__refuse_dtd;
 }
 
 static void stop(driver *d, int rc)
@@ -166,14 +155,7 @@ static int drive(driver *d, const char *path, xmlSAXHandler *sax, void *private,
 	} else if (rc == EID_OK && d->rc != EID_OK) {
 		rc = d->rc;
 	} else if (rc == EID_OK && (!d->ctxt->wellFormed || d->ctxt->disableSAX)) {
-		const xmlError *e = xmlCtxtGetLastError(d->ctxt);
-		char msg[256] = "not well-formed";
-
-		if (e != NULL && e->message != NULL) {
-			snprintf(msg, sizeof(msg), "%s", e->message);
-			msg[strcspn(msg, "\n")] = '\0';
-		}
-		rc = eid_error__set(EID_EFORMAT, "%s: not well-formed XML (line %d: %s)", path, e ? e->line : 0, msg);
+		rc = eid_xml__parse_error(d->ctxt, path);
 	}
 	if (rc == EID_OK && raw != NULL && !EVP_DigestFinal_ex(raw, sha256, NULL))
 		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");

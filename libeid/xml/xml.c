@@ -32,7 +32,7 @@ void eid_xml__init(void)
 }
 
 /* A DOCTYPE (internal or external subset) ends the parse: no DTD, no entity declarations. */
-static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+void eid_xml__refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 
@@ -41,6 +41,18 @@ static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_i
 	(void)system_id;
 	*(int *)ctxt->_private = 1;
 	xmlStopParser(ctxt);
+}
+
+int eid_xml__parse_error(xmlParserCtxtPtr ctxt, const char *what)
+{
+	const xmlError *e = xmlCtxtGetLastError(ctxt);
+	char msg[256] = "not well-formed";
+
+	if (e != NULL && e->message != NULL) {
+		snprintf(msg, sizeof(msg), "%s", e->message);
+		msg[strcspn(msg, "\n")] = '\0';
+	}
+	return eid_error__set(EID_EFORMAT, "%s: not well-formed XML (line %d: %s)", what, e ? e->line : 0, msg);
 }
 
 /* no NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID, no HUGE, no network, no XInclude */
@@ -62,21 +74,14 @@ static int parse(xmlDocPtr *out, const void *p, size_t len, int fd, const char *
 	if ((ctxt = xmlNewParserCtxt()) == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
 	ctxt->_private = &had_dtd;
-	ctxt->sax->internalSubset = refuse_dtd;
-	ctxt->sax->externalSubset = refuse_dtd;
+	ctxt->sax->internalSubset = eid_xml__refuse_dtd;
+	ctxt->sax->externalSubset = eid_xml__refuse_dtd;
 	doc = p != NULL ? xmlCtxtReadMemory(ctxt, p, (int)len, NULL, NULL, PARSE_OPTIONS)
 			: xmlCtxtReadFd(ctxt, fd, NULL, NULL, PARSE_OPTIONS);
 	if (had_dtd) {
 		rc = eid_error__set(EID_EFORMAT, "%s: a document type declaration (DOCTYPE) is not accepted", what);
 	} else if (doc == NULL || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[256] = "not well-formed";
-
-		if (e != NULL && e->message != NULL) {
-			snprintf(msg, sizeof(msg), "%s", e->message);
-			msg[strcspn(msg, "\n")] = '\0';
-		}
-		rc = eid_error__set(EID_EFORMAT, "%s: not well-formed XML (line %d: %s)", what, e ? e->line : 0, msg);
+		rc = eid_xml__parse_error(ctxt, what);
 	} else {
 		rc = EID_OK;
 	}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 
@@ -28,6 +29,10 @@
 
 /* Initialize libxml2 once (every entry point of the layer calls it). */
 void eid_xml__init(void);
+/* The SAX hook for a DOCTYPE: stops the parser and sets the int that ctxt->_private points at. */
+void eid_xml__refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id);
+/* EID_EFORMAT naming @what and libxml2's last error (line and message). */
+int eid_xml__parse_error(xmlParserCtxtPtr ctxt, const char *what);
 
 /* Parse @len bytes at @p; @what names the document in messages.  Free with xmlFreeDoc. */
 int eid_xml__parse(xmlDocPtr *out, const void *p, size_t len, const char *what);
