@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <eid/eid.h>
 
@@ -46,12 +47,15 @@ typedef struct sign_args {
 	const char *tsa;
 	const char *tsa_policy;
 	int timeout;
+	const char *extend;         /* --extend LEVEL: raise an existing signature */
+	const char *data;           /* --data FILE: the signed file of a detached signature being extended */
 } sign_args;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s INPUT... -o OUTPUT [options]\n"
+		"       %s --extend LEVEL SIGNED -o OUTPUT --tsa URL [--data FILE]\n"
 		"       %s --list-keys [--module P11LIB]\n"
 		"Sign files with a key on a PKCS#11 token or card, or in a PKCS#12 file.\n"
 		"\n"
@@ -59,8 +63,13 @@ static void usage(FILE *f)
 		"  -f, --format FMT         cades, pades, xades, asice or asics; default: pades\n"
 		"                           for a .pdf input, xades for .xml, asice otherwise\n"
 		"                           (signing an ASiC-E container adds a signature to it)\n"
-		"  -l, --level LEVEL        B-B (default), or B-T (a signature timestamp from the\n"
-		"                           TSA given with --tsa); B-LT, B-LTA: not yet built\n"
+		"  -l, --level LEVEL        B-B (default); B-T (a signature timestamp from the\n"
+		"                           TSA given with --tsa); B-LT (and the certificates\n"
+		"                           and revocation data of every path); B-LTA (and an\n"
+		"                           archive timestamp over all of it)\n"
+		"      --extend LEVEL       raise the signatures of the one INPUT to LEVEL (B-T,\n"
+		"                           B-LT, B-LTA; B-LTA again renews the archive timestamp)\n"
+		"      --data FILE          with --extend: the file a detached CAdES signature signs\n"
 		"      --tsa URL            the RFC 3161 time-stamping authority (http://)\n"
 		"      --tsa-policy OID     the TSA policy to ask for\n"
 		"      --timeout SECONDS    for each exchange with a server (default 20)\n"
@@ -110,7 +119,7 @@ static void usage(FILE *f)
 		"  -V, --version            the version\n"
 		"\n"
 		"Exit status: 0 signed, 3 error (nothing written).\n",
-		cli_prog, cli_prog);
+		cli_prog, cli_prog, cli_prog);
 }
 
 static int pin_from_src(char *buf, size_t size, const eid_pin_request *req, void *userdata)
@@ -313,6 +322,83 @@ static int sign_xades(eid_signer *signer, int n, char **inputs, const eid_xades_
 }
 
 /* A ZIP file: signing it with -f asice adds a signature to the container. */
+/* The network settings for --tsa and --timeout; NULL (with a message) on failure. */
+static eid_online *make_online(const sign_args *a)
+{
+	eid_online *online = NULL;
+
+	if (eid_online_new(&online) < 0 || eid_online_set_tsa(online, a->tsa, a->tsa_policy) < 0 ||
+	    (a->timeout != 0 && eid_online_set_timeout(online, a->timeout) < 0)) {
+		cli_err("%s", eid_error_last()->message);
+		eid_online_free(online);
+		return NULL;
+	}
+	return online;
+}
+
+/* --extend LEVEL INPUT -o OUTPUT */
+static int extend(const sign_args *a, int n, char **inputs)
+{
+	eid_extend_opts eo = EID_EXTEND_OPTS_INIT;
+	int status = CLI_EXIT_ERROR;
+
+	if (n != 1 || a->output == NULL) {
+		cli_err(n != 1 ? "--extend takes one signed file" : "no output file (-o)");
+		return CLI_EXIT_ERROR;
+	}
+	if (a->module || a->token || a->key_id || a->cert_label || a->pin_src || a->pkcs12 || a->card || a->level ||
+	    a->format) {
+		cli_err("--extend uses no key, and takes its format from the file: it does not go with -l, -f or the key options");
+		return CLI_EXIT_ERROR;
+	}
+	if (eid_level_from_name(&eo.level, a->extend) < 0 || eo.level < EID_LEVEL_B_T) {
+		cli_err("--extend takes B-T, B-LT or B-LTA");
+		return CLI_EXIT_ERROR;
+	}
+	if (a->tsa == NULL) {
+		cli_err("--extend needs a time-stamping authority (--tsa URL)");
+		return CLI_EXIT_ERROR;
+	}
+	if (a->hash != NULL && eid_hash_from_name(&eo.hash, a->hash) < 0) {
+		cli_err("%s", eid_error_last()->message);
+		return CLI_EXIT_ERROR;
+	}
+	if ((eo.online = make_online(a)) == NULL)
+		return CLI_EXIT_ERROR;
+	eo.data_path = a->data;
+	if (eid_extend_file(inputs[0], a->output, &eo) < 0) {
+		cli_err("%s", eid_error_last()->message);
+	} else {
+		fprintf(stderr, "%s: extended '%s' to %s into '%s'\n", cli_prog, inputs[0], eid_level_name(eo.level),
+			a->output);
+		status = CLI_EXIT_OK;
+	}
+	eid_online_free(eo.online);
+	return status;
+}
+
+/*
+ * B-LT and B-LTA: sign at B-T into a temporary file beside the output, then
+ * extend it into the output; the temporary file goes in any case.
+ */
+static int sign_long_term(const char *output, char **tmp)
+{
+	size_t n = strlen(output) + 16;
+	int fd;
+
+	if ((*tmp = malloc(n)) == NULL)
+		return -1;
+	snprintf(*tmp, n, "%s.bt-XXXXXX", output);
+	if ((fd = mkstemp(*tmp)) < 0) {
+		cli_err("cannot create a temporary file beside '%s'", output);
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int is_container(const char *path)
 {
 	unsigned char head[4] = { 0 };
@@ -374,6 +460,8 @@ int main(int argc, char **argv)
 		{ "tsa", required_argument, NULL, 'T' },
 		{ "tsa-policy", required_argument, NULL, 'X' },
 		{ "timeout", required_argument, NULL, 'W' },
+		{ "extend", required_argument, NULL, 'E' },
+		{ "data", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -390,6 +478,9 @@ int main(int argc, char **argv)
 	eid_xades_opts xo = EID_XADES_OPTS_INIT;
 	eid_asic_opts ao = EID_ASIC_OPTS_INIT;
 	int c, rc, status = CLI_EXIT_ERROR, pades = 0, xades = 0, asic = 0;
+	eid_level long_term = EID_LEVEL_DEFAULT;
+	char *tmp = NULL;
+	const char *target;
 
 	cli_set_prog(argv[0]);
 	memset(&a, 0, sizeof(a));
@@ -429,6 +520,8 @@ int main(int argc, char **argv)
 		case 'T': a.tsa = optarg; break;
 		case 'X': a.tsa_policy = optarg; break;
 		case 'W': a.timeout = atoi(optarg); break;
+		case 'E': a.extend = optarg; break;
+		case 'A': a.data = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version(); return CLI_EXIT_OK;
 		default:
@@ -438,6 +531,12 @@ int main(int argc, char **argv)
 	}
 	if (a.list_keys)
 		return list_keys(&a);
+	if (a.extend != NULL)
+		return extend(&a, argc - optind, argv + optind);
+	if (a.data != NULL) {
+		cli_err("--data goes with --extend");
+		return CLI_EXIT_ERROR;
+	}
 	if (optind >= argc || a.output == NULL) {
 		cli_err(optind >= argc ? "no input file" : "no output file (-o)");
 		usage(stderr);
@@ -493,20 +592,19 @@ int main(int argc, char **argv)
 		cli_err("%s", eid_error_last()->message);
 		return CLI_EXIT_ERROR;
 	}
-	if (co.level != EID_LEVEL_DEFAULT && co.level != EID_LEVEL_B_B && co.level != EID_LEVEL_B_T) {
-		cli_err("level %s is not built yet (B-B and B-T)", eid_level_name(co.level));
+	long_term = co.level;
+	if ((co.level >= EID_LEVEL_B_T) != (a.tsa != NULL)) {
+		cli_err(a.tsa ? "--tsa goes with -l B-T, B-LT or B-LTA"
+			      : "levels B-T and above need a time-stamping authority (--tsa URL)");
 		return CLI_EXIT_ERROR;
 	}
-	if ((co.level == EID_LEVEL_B_T) != (a.tsa != NULL)) {
-		cli_err(a.tsa ? "--tsa goes with -l B-T" : "level B-T needs a time-stamping authority (--tsa URL)");
+	if (a.tsa != NULL && (online = make_online(&a)) == NULL)
 		return CLI_EXIT_ERROR;
-	}
-	if (a.tsa != NULL &&
-	    (eid_online_new(&online) < 0 || eid_online_set_tsa(online, a.tsa, a.tsa_policy) < 0 ||
-	     (a.timeout != 0 && eid_online_set_timeout(online, a.timeout) < 0))) {
-		cli_err("%s", eid_error_last()->message);
-		eid_online_free(online);
-		return CLI_EXIT_ERROR;
+	if (co.level > EID_LEVEL_B_T) {
+		co.level = EID_LEVEL_B_T;
+		if (sign_long_term(a.output, &tmp) < 0)
+			goto out;
+		target = tmp;
 	}
 	co.online = online;
 	if (a.hash != NULL && eid_hash_from_name(&co.hash, a.hash) < 0) {
@@ -556,23 +654,33 @@ int main(int argc, char **argv)
 		xo.policy_digest_len = policy_digest.len;
 	}
 
+	target = tmp != NULL ? tmp : a.output;
 	if (make_signer(&a, &p11, &card_ctx, &card, &signer) < 0)
 		goto out;
 	if (pades) {
-		rc = eid_pades_sign(signer, argv[optind], a.output, &po);
+		rc = eid_pades_sign(signer, argv[optind], target, &po);
 	} else if (asic) {
 		ao.type = asic == 'S' ? EID_ASIC_S : EID_ASIC_E;
 		ao.xades = xo;
 		if (asic == 'E' && argc - optind == 1 && is_container(argv[optind]))
-			rc = eid_asic_add_signature(signer, argv[optind], a.output, &ao);
+			rc = eid_asic_add_signature(signer, argv[optind], target, &ao);
 		else
-			rc = eid_asic_sign(signer, (const char *const *)(argv + optind), (size_t)(argc - optind), a.output, &ao);
+			rc = eid_asic_sign(signer, (const char *const *)(argv + optind), (size_t)(argc - optind), target, &ao);
 	} else if (xades) {
-		rc = sign_xades(signer, argc - optind, argv + optind, &xo, a.output);
+		rc = sign_xades(signer, argc - optind, argv + optind, &xo, target);
 	} else {
 		rc = eid_cades_sign_file(signer, argv[optind], &co, &out);
 		if (rc == EID_OK)
-			rc = eid_file_write_atomic(a.output, out.data, out.len);
+			rc = eid_file_write_atomic(target, out.data, out.len);
+	}
+	if (rc == EID_OK && tmp != NULL) {
+		eid_extend_opts eo = EID_EXTEND_OPTS_INIT;
+
+		eo.level = long_term;
+		eo.online = online;
+		eo.hash = co.hash;
+		eo.data_path = !pades && !xades && !asic ? argv[optind] : NULL;
+		rc = eid_extend_file(tmp, a.output, &eo);
 	}
 	if (rc < 0) {
 		cli_err("%s", eid_error_last()->message);
@@ -581,11 +689,15 @@ int main(int argc, char **argv)
 	fprintf(stderr, "%s: signed '%s' as %s (%s %s, %s) into '%s'\n", cli_prog, argv[optind],
 		eid_signer_name(signer),
 		pades ? "PAdES" : xades ? "XAdES" : asic == 'E' ? "ASiC-E XAdES" : asic ? "ASiC-S XAdES" : "CAdES",
-		eid_level_name(co.level),
+		eid_level_name(long_term > EID_LEVEL_B_T ? long_term : co.level),
 		eid_hash_name(co.hash == EID_HASH_DEFAULT ? EID_HASH_SHA256 : co.hash),
 		a.output);
 	status = CLI_EXIT_OK;
 out:
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
 	eid_buf_clear(&out);
 	eid_buf_clear(&policy_digest);
 	eid_signer_free(signer);

@@ -18,5 +18,6 @@
 #include "asic.h"
 #include "card.h"
 #include "verify.h"
+#include "extend.h"
 
 #endif

@@ -315,7 +315,7 @@ EID_EXTERN int eid_online_timestamp(eid_online *o, eid_hash hash, const unsigned
  * past, 5 minutes of leeway).
  */
 int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *store, STACK_OF(X509) *untrusted,
-		     eid_ocsp_result *res)
+		     eid_ocsp_result *res, OCSP_RESPONSE **keep)
 {
 	STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);
 	const char *url = urls != NULL && sk_OPENSSL_STRING_num(urls) > 0 ? sk_OPENSSL_STRING_value(urls, 0) : NULL;
@@ -332,6 +332,8 @@ int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *
 
 	memset(res, 0, sizeof(*res));
 	res->revoked_at = res->this_update = -1;
+	if (keep != NULL)
+		*keep = NULL;
 	if (url == NULL) {
 		rc = eid_error__set(EID_ENOTFOUND, "the certificate names no OCSP responder");
 		goto out;
@@ -370,7 +372,9 @@ int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *
 						  "foreign answer)", url);
 		goto out;
 	}
-	if (OCSP_basic_verify(bs, untrusted, store, 0) != 1) {
+	/* with anchors, OpenSSL checks the responder's path and authorisation; without, the authorisation only */
+	if (OCSP_basic_verify(bs, untrusted, store, store ? 0 : OCSP_NOVERIFY) != 1 ||
+	    (store == NULL && !eid_pki__ocsp_authorised(bs, untrusted, issuer))) {
 		char why[256];
 
 		ossl_reason(why, sizeof(why));
@@ -378,27 +382,19 @@ int eid_online__ocsp(const eid_online *o, X509 *cert, X509 *issuer, X509_STORE *
 						  "authorised: %s", url, why);
 		goto out;
 	}
-	if (!OCSP_resp_find_status(bs, id_copy, &status, &reason, &rev, &thisupd, &nextupd)) {
+	if (eid_pki__ocsp_read(bs, cert, issuer, untrusted, res) < 0) {
+		eid_error_clear();
 		rc = eid_error__set(EID_ENETWORK, "the OCSP responder at %s answered about another certificate", url);
 		goto out;
 	}
-	if (!OCSP_check_validity(thisupd, nextupd, 300, -1)) {
+	if (!OCSP_resp_find_status(bs, id_copy, &status, &reason, &rev, &thisupd, &nextupd) ||
+	    !OCSP_check_validity(thisupd, nextupd, 300, -1)) {
 		rc = eid_error__set(EID_ENETWORK, "the OCSP answer from %s is not current (thisUpdate/nextUpdate)", url);
 		goto out;
 	}
-	res->status = status;
-	res->reason = reason;
-	res->revoked_at = eid_cert__epoch(rev);
-	res->this_update = eid_cert__epoch(thisupd);
-	{
-		X509 *signer = NULL;
-
-		if (OCSP_resp_get0_signer(bs, &signer, untrusted) && signer != NULL) {
-			char *name = eid_cert__name(X509_get_subject_name(signer));
-
-			snprintf(res->responder, sizeof(res->responder), "%s", name ? name : "?");
-			free(name);
-		}
+	if (keep != NULL) {
+		*keep = resp;
+		resp = NULL;
 	}
 out:
 	ERR_clear_error();
@@ -502,13 +498,12 @@ static const char *crl_url(X509 *cert, STACK_OF(DIST_POINT) **dps)
 	return NULL;
 }
 
-int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *res)
+int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *res, X509_CRL **keep)
 {
 	STACK_OF(DIST_POINT) *dps = NULL;
 	const char *url = crl_url(cert, &dps);
 	struct crl_entry *e;
 	X509_CRL *crl = NULL;
-	X509_REVOKED *rev = NULL;
 	eid_buf ans = EID_BUF_INIT;
 	const unsigned char *p;
 	time_t now = time(NULL);
@@ -517,6 +512,8 @@ int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *re
 	memset(res, 0, sizeof(*res));
 	res->revoked_at = res->this_update = -1;
 	res->reason = -1;
+	if (keep != NULL)
+		*keep = NULL;
 	if (url == NULL) {
 		CRL_DIST_POINTS_free(dps);
 		return eid_error__set(EID_ENOTFOUND, "the certificate names no CRL");
@@ -559,23 +556,9 @@ int eid_online__crl(eid_online *o, X509 *cert, X509 *issuer, eid_ocsp_result *re
 		rc = eid_error__set(EID_ENETWORK, "the CRL from %s is not current", res->url);
 		goto out;
 	}
-	res->this_update = eid_cert__epoch(X509_CRL_get0_lastUpdate(crl));
-	{
-		char *name = eid_cert__name(X509_get_subject_name(issuer));
-
-		snprintf(res->responder, sizeof(res->responder), "%s", name ? name : "?");
-		free(name);
-	}
-	if (X509_CRL_get0_by_cert(crl, &rev, cert) == 1 && rev != NULL) {
-		ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
-
-		res->status = V_OCSP_CERTSTATUS_REVOKED;
-		res->revoked_at = eid_cert__epoch(X509_REVOKED_get0_revocationDate(rev));
-		res->reason = r ? (int)ASN1_ENUMERATED_get(r) : -1;
-		ASN1_ENUMERATED_free(r);
-	} else {
-		res->status = V_OCSP_CERTSTATUS_GOOD;
-	}
+	eid_pki__crl_read(crl, cert, issuer, res);
+	if (keep != NULL && X509_CRL_up_ref(crl))
+		*keep = crl;
 out:
 	ERR_clear_error();
 	eid_buf_clear(&ans);

@@ -200,6 +200,7 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	const unsigned char *digest = NULL;
 	unsigned int digest_len = 0;
 	eid_tst_result ts;
+	eid_evidence ev = { NULL, NULL, NULL };
 	int i, count, rc, have_v2 = 0, format_ok = 1, ts_count = 0;
 
 	memset(&ts, 0, sizeof(ts));
@@ -289,8 +290,9 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	/* X.509 certificate validation, then algorithms and key usage: at the
 	 * validation time, or, for a certificate that has expired since, at the
 	 * time the timestamp proves */
+	ev.ts = &ts;
 	if ((rc = eid_verify__judging_time(s, signer, certs, o, when, &ts, &when)) < 0 ||
-	    (rc = eid_verify__acceptance(s, signer, certs, md, o, when, &ts)) < 0)
+	    (rc = eid_verify__acceptance(s, signer, certs, md, o, when, &ev)) < 0)
 		return rc;
 	if (ts.ok && s->claimed_time > ts.gen_time + 300)
 		eid_sig__warn(s, "the claimed signing time is after the timestamp's time");

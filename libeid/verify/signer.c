@@ -66,73 +66,119 @@ void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const e
 }
 
 /*
- * The signer's revocation status from its OCSP responder, judged against
- * the proof of existence: revoked after a timestamp that holds, the
- * signature stands; revoked before it, TOTAL-FAILED/REVOKED; revoked with no
- * proof, INDETERMINATE/REVOKED_NO_POE; no answer, INDETERMINATE/TRY_LATER.
+ * One certificate's status: from the data the signature carries, else from
+ * its OCSP responder, else its CRL (with --online).  EID_ENOTFOUND when none
+ * answers; @why says why.
  */
-static int revocation(eid_sig_report *s, X509 *signer, X509 *issuer, STACK_OF(X509) *certs, const eid_verify_opts *o,
-		      const eid_tst_result *ts)
+static int status_of(eid_sig_report *s, X509 *cert, X509 *issuer, STACK_OF(X509) *path, const eid_verify_opts *o,
+		     const eid_vdata *vd, int64_t not_before, eid_ocsp_result *r, char *why, size_t why_size)
 {
-	STACK_OF(X509) *pool = eid_pki__intermediates(o->trust);
-	eid_ocsp_result r;
-	char when[32], poe[32], line[600];
-	const char *via = "OCSP";
+	STACK_OF(X509) *pool;
+	char first[400];
 	int i, rc;
 
-	if (pool == NULL && (pool = sk_X509_new_null()) == NULL)
-		return eid_error__set(EID_ENOMEM, NULL);
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (X509_up_ref(sk_X509_value(certs, i)) && !sk_X509_push(pool, sk_X509_value(certs, i)))
-			X509_free(sk_X509_value(certs, i));
-	rc = eid_online__ocsp(o->online, signer, issuer, eid_pki__store(o->trust), pool, &r);
-	sk_X509_pop_free(pool, X509_free);
-	if (rc == EID_ENOMEM || rc == EID_EINTERNAL)
+	why[0] = '\0';
+	if (vd != NULL && (rc = eid_vdata__status(vd, cert, issuer, o->trust, not_before, r, why, why_size)) != EID_ENOTFOUND)
 		return rc;
-	if (rc < 0) {
-		/* no OCSP answer: the issuer's CRL, if the certificate names one */
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", eid_error_last()->message);
+	if (o->online == NULL) {
+		if (why[0] == '\0')
+			snprintf(why, why_size, "the signature carries no revocation data for it (--online asks its responder)");
+		return EID_ENOTFOUND;
+	}
+	if ((pool = eid_pki__intermediates(o->trust)) == NULL && (pool = sk_X509_new_null()) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	for (i = 0; i < sk_X509_num(path); i++)
+		if (X509_up_ref(sk_X509_value(path, i)) && !sk_X509_push(pool, sk_X509_value(path, i)))
+			X509_free(sk_X509_value(path, i));
+	rc = eid_online__ocsp(o->online, cert, issuer, eid_pki__store(o->trust), pool, r, NULL);
+	sk_X509_pop_free(pool, X509_free);
+	if (rc != EID_OK && rc != EID_ENOMEM && rc != EID_EINTERNAL) {
+		snprintf(first, sizeof(first), "%s", eid_error_last()->message);
 		eid_error_clear();
-		rc = eid_online__crl(o->online, signer, issuer, &r);
-		if (rc == EID_ENOMEM)
-			return rc;
-		if (rc < 0) {
-			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the revocation status is not known: %s; %s", why,
-				      eid_error_last()->message);
+		rc = eid_online__crl(o->online, cert, issuer, r, NULL);
+		if (rc == EID_OK) {
+			eid_sig__warn(s, "no OCSP answer (%s): the status comes from the issuer's CRL", first);
+			snprintf(r->url, sizeof(r->url), "CRL");
+		} else if (rc != EID_ENOMEM) {
+			snprintf(why, why_size, "%s; %s", first, eid_error_last()->message);
 			eid_error_clear();
-			return EID_OK;
+			return EID_ENOTFOUND;
 		}
-		eid_sig__warn(s, "no OCSP answer (%s): the status comes from the issuer's CRL", why);
-		via = "CRL";
+	} else if (rc == EID_OK) {
+		snprintf(r->url, sizeof(r->url), "OCSP");
 	}
-	eid_report__iso_time(r.this_update, when, sizeof(when));
-	if (r.status == V_OCSP_CERTSTATUS_GOOD) {
-		snprintf(line, sizeof(line), "good (%s by %s, %s)", via, r.responder, when);
-		eid_sig__set(&s->revocation, line);
-		return EID_OK;
-	}
-	if (r.status != V_OCSP_CERTSTATUS_REVOKED) {
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the OCSP responder at %s does not know the certificate",
-			      r.url);
-		return EID_OK;
-	}
-	eid_report__iso_time(r.revoked_at, when, sizeof(when));
-	snprintf(line, sizeof(line), "revoked at %s%s%s (%s by %s)", when, r.reason >= 0 ? ", " : "",
-		 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", via, r.responder);
-	eid_sig__set(&s->revocation, line);
-	if (ts != NULL && ts->ok && r.revoked_at > ts->gen_time) {
-		eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
-		eid_sig__warn(s, "the certificate was revoked at %s, after the timestamp proved the signature existed (%s)",
-			      when, poe);
-	} else if (ts != NULL && ts->ok) {
-		eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
-		eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_REVOKED, "the certificate was revoked at %s, before the signature's "
-			      "timestamp (%s)", when, poe);
-	} else {
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_REVOKED_NO_POE, "the certificate was revoked at %s, and nothing "
-			      "proves the signature existed before", when);
+	return rc;
+}
+
+/*
+ * The revocation status of each certificate of the path below its anchor,
+ * judged against the proof of existence: revoked after a timestamp that
+ * holds, the signature stands; revoked before it, TOTAL-FAILED/REVOKED;
+ * revoked with no proof, INDETERMINATE/REVOKED_NO_POE; no status,
+ * INDETERMINATE/TRY_LATER.  A certificate that names no status source is
+ * taken as it is, with a warning.
+ */
+static int revocation(eid_sig_report *s, STACK_OF(X509) *path, const eid_verify_opts *o, const eid_vdata *vd,
+		      time_t when, const eid_tst_result *ts)
+{
+	int64_t not_before = ts != NULL && ts->ok ? ts->gen_time : (int64_t)when;
+	char at[32], poe[32], line[700], why[600], *name;
+	int i, rc;
+
+	for (i = 0; i + 1 < sk_X509_num(path); i++) {
+		X509 *cert = sk_X509_value(path, i);
+		eid_ocsp_result r;
+
+		name = eid_cert__name(X509_get_subject_name(cert));
+		if (name == NULL)
+			return eid_error__set(EID_ENOMEM, NULL);
+		if (eid_pki__no_check(cert)) {
+			free(name);
+			continue;
+		}
+		if (!eid_pki__names_revocation(cert)) {
+			eid_sig__warn(s, "'%s' names no OCSP responder or CRL: its revocation status cannot be checked", name);
+			free(name);
+			continue;
+		}
+		rc = status_of(s, cert, sk_X509_value(path, i + 1), path, o, vd, not_before, &r, why, sizeof(why));
+		if (rc == EID_ENOTFOUND) {
+			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the revocation status of '%s' is not known: %s",
+				      name, why);
+			free(name);
+			continue;
+		}
+		if (rc < 0) {
+			free(name);
+			return rc;
+		}
+		eid_report__iso_time(r.this_update, at, sizeof(at));
+		if (r.status == V_OCSP_CERTSTATUS_GOOD) {
+			snprintf(line, sizeof(line), "good (%s by %s, %s)", r.url, r.responder, at);
+		} else if (r.status != V_OCSP_CERTSTATUS_REVOKED) {
+			snprintf(line, sizeof(line), "unknown (%s by %s, %s)", r.url, r.responder, at);
+			eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_TRY_LATER, "the OCSP responder does not know '%s'", name);
+		} else {
+			eid_report__iso_time(r.revoked_at, at, sizeof(at));
+			snprintf(line, sizeof(line), "revoked at %s%s%s (%s by %s)", at, r.reason >= 0 ? ", " : "",
+				 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", r.url, r.responder);
+			if (ts != NULL && ts->ok && r.revoked_at > ts->gen_time) {
+				eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
+				eid_sig__warn(s, "'%s' was revoked at %s, after the timestamp proved the signature existed (%s)",
+					      name, at, poe);
+			} else if (ts != NULL && ts->ok) {
+				eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
+				eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_REVOKED, "'%s' was revoked at %s, before the "
+					      "signature's timestamp (%s)", name, at, poe);
+			} else {
+				eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_REVOKED_NO_POE, "'%s' was revoked at %s, and nothing "
+					      "proves the signature existed before", name, at);
+			}
+		}
+		/* the report's line is the signer's */
+		if (i == 0)
+			eid_sig__set(&s->revocation, line);
+		free(name);
 	}
 	return EID_OK;
 }
@@ -176,10 +222,11 @@ static int fetch_issuers(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs,
 }
 
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
-			   const eid_verify_opts *o, time_t when, const eid_tst_result *ts)
+			   const eid_verify_opts *o, time_t when, const eid_evidence *ev)
 {
+	const eid_tst_result *ts = ev ? ev->ts : NULL;
+	const eid_vdata *vd = ev ? ev->vd : NULL;
 	eid_chain_result chain;
-	X509 *issuer = NULL;
 	unsigned int f;
 	char *tmp;
 	int i, rc;
@@ -196,14 +243,9 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 	}
 	if (chain.indication != EID_TOTAL_PASSED)
 		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
-	if (chain.indication == EID_TOTAL_PASSED && sk_X509_num(chain.chain) > 1)
-		issuer = sk_X509_value(chain.chain, 1);
 	/* the responder's certificate may need the path's CAs, fetched ones included */
-	if (o->online != NULL && issuer != NULL)
-		rc = revocation(s, signer, issuer, chain.chain, o, ts);
-	else
-		eid_sig__warn(s, "revocation status not checked: the signature carries no revocation data%s",
-			      o->online ? "" : " (--online asks the responder)");
+	if (chain.indication == EID_TOTAL_PASSED)
+		rc = revocation(s, chain.chain, o, vd, when, ts);
 	eid_pki__chain_result_clear(&chain);
 	if (rc < 0)
 		return rc;

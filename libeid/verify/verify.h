@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include "report.h"
+#include "../pki/pki.h"
 
 /* What a CMS signature signs: a whole file, byte ranges of a file, or its own eContent. */
 typedef struct eid_cms_input {
@@ -16,6 +17,8 @@ typedef struct eid_cms_input {
 	size_t nranges;
 	int zero_padding;          /* zero bytes may follow the DER (a PDF's /Contents) */
 	const char *format;        /* "CAdES", "PAdES" */
+	const eid_vdata *vd;       /* validation data from outside the CMS (a PDF's DSS), or NULL */
+	const struct eid_tst_result *archive; /* an archive timestamp over it (a PDF's document timestamp), or NULL */
 } eid_cms_input;
 
 /* Validate a CMS signature; each signer gets an entry in @r (the first at index *first). */
@@ -39,19 +42,15 @@ int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o)
 int eid_verify__asic(eid_report *r, const char *path, const eid_verify_opts *o);
 /* The signer's names, serial and key size into @s. */
 void eid_verify__signer_info(eid_sig_report *s, X509 *signer);
-/*
- * The checks every format shares after its own: the path from @signer to an
- * anchor (@certs: candidate intermediates), the digest @md and key size, the
- * key usage; findings go into @s.  Errors only for failures of the library.
- */
 /* What a timestamp token proves. */
-typedef struct eid_tst_result {
+typedef struct eid_tst_result eid_tst_result;
+struct eid_tst_result {
 	int ok;               /* 1: over this data, signed, by a TSA chaining to an anchor */
 	int imprint_ok;       /* the imprint matches the data (also when the TSA is not trusted) */
 	int64_t gen_time;     /* the token's time, or -1 */
 	char tsa[256];        /* the TSA's name */
 	char why[300];        /* when not ok */
-} eid_tst_result;
+};
 /* Validate a timestamp token (DER) over @data.  Returns <0 only for library failures. */
 int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
 			  const eid_verify_opts *o, eid_tst_result *res);
@@ -65,8 +64,21 @@ int eid_verify__judging_time(eid_sig_report *s, X509 *signer, STACK_OF(X509) *ce
 /* Keep the earliest valid timestamp (@best, and the report's); one that does not hold is a warning. */
 void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const eid_tst_result *r);
 
+/*
+ * The checks every format shares after its own: the path from @signer to an
+ * anchor (@certs: candidate intermediates) at @when, the revocation status of
+ * each certificate on it (from the validation data the signature
+ * carries, else online), the digest @md and key size against the algorithm
+ * policy at the earliest proof of existence (@ev), and the key usage;
+ * findings go into @s.  Errors only for failures of the library.
+ */
+typedef struct eid_evidence {
+	const eid_tst_result *ts;      /* the earliest signature timestamp (eid_verify__keep_timestamp), or NULL */
+	const eid_tst_result *archive; /* the earliest archive timestamp that holds (B-LTA), or NULL */
+	const eid_vdata *vd;           /* the validation data the signature carries (B-LT), or NULL */
+} eid_evidence;
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
-			   const eid_verify_opts *o, time_t when, const eid_tst_result *ts);
+			   const eid_verify_opts *o, time_t when, const eid_evidence *ev);
 
 /* Hash byte ranges of a file as one stream. */
 int eid_verify__digest_ranges(const char *path, const uint64_t *ranges, size_t n, const EVP_MD *md,

@@ -618,6 +618,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	eid_hash hash;
 	sigctx c;
 	eid_tst_result ts;
+	eid_evidence ev = { NULL, NULL, NULL };
 	size_t i, nrefs = 0, k;
 	int rc = EID_OK, v2 = 0, dof_all = 1;
 
@@ -791,7 +792,8 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	if (scert == NULL)
 		fail(&c, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 		     "the signing certificate is not bound to the signature (no signed SigningCertificateV2)");
-	if ((rc = eid_verify__acceptance(c.s, signer, certs, eid_hash__md(hash), o, when, &ts)) < 0)
+	ev.ts = &ts;
+	if ((rc = eid_verify__acceptance(c.s, signer, certs, eid_hash__md(hash), o, when, &ev)) < 0)
 		goto out;
 	if (c.s->indication != EID_TOTAL_FAILED && v2 && c.s->claimed_time >= 0 && dof_all)
 		eid_sig__set(&c.s->level, ts.ok ? "XAdES-BASELINE-T" : "XAdES-BASELINE-B");

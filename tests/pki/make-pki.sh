@@ -27,6 +27,9 @@ if [ $# -lt 1 ] || [ $# -gt 2 ]; then
 fi
 
 OUTDIR=$1
+# Without BASE_URL the leaves name no OCSP responder and no CRL, so their
+# status is not asked for; with it, they name the servers of servers.py.
+STATUS_URLS=${2:+yes}
 BASE_URL=${2:-http://127.0.0.1:8089}
 BASE_URL=${BASE_URL%/}
 
@@ -154,6 +157,12 @@ init_ca_dir() {  # dir
     printf '1000\n' >"$1/crlnumber"
 }
 
+# drop_status_urls CNF: no OCSP or CRL pointers when no BASE_URL was given
+drop_status_urls() {
+    [ -n "$STATUS_URLS" ] && return 0
+    sed -i -e 's|OCSP;URI:[^,]*/ocsp, ||' -e '/^crlDistributionPoints/d' "$1"
+}
+
 # write_ca_config DIR CERT KEY
 write_ca_config() {
     local dir=$1 cert=$2 key=$3
@@ -271,6 +280,7 @@ subjectKeyIdentifier    = hash
 authorityKeyIdentifier  = keyid:always
 certificatePolicies     = 1.3.6.1.4.1.99999.1.1
 EOF
+    drop_status_urls "$dir/ca.cnf"
 }
 
 init_ca_dir "$OUTDIR/root-ca"
@@ -363,6 +373,7 @@ authorityInfoAccess     = caIssuers;URI:$BASE_URL/int.crt
 crlDistributionPoints   = URI:$BASE_URL/int.crl
 certificatePolicies     = 1.3.6.1.4.1.99999.1.1
 EOF
+drop_status_urls "$TMP/extra-ext.cnf"
 
 mkcsr "$INT_CNF" tsa-expired '/C=BE/O=libeid Test/CN=libeid Test TSA (expired)'
 sign "$INT_CNF" tsa-expired v3_tsa "$EXP_NB" "$TSAEXP_NA"

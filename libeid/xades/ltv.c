@@ -1,0 +1,12 @@
+/* Long-term levels for xades: not written yet. */
+#include "config.h"
+
+#include "../ltv/ltv.h"
+
+int eid_xades__extend(const char *in, const char *out, const eid_extend_opts *o)
+{
+	(void)in;
+	(void)out;
+	(void)o;
+	return eid_error__set(EID_EUNSUPPORTED, "extending xades signatures is not supported yet");
+}
