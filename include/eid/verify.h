@@ -70,10 +70,13 @@ typedef struct eid_verify_opts {
 	/* version 2 */
 	eid_online *online;        /**< when set (and not offline): the signer's revocation status is asked
 				        from the OCSP responder its certificate names; NULL: not checked */
+	/* version 3 */
+	const char *crypto_policy; /**< a file of algorithm sunset dates ("sha1 2016-01-01", "rsa<2048
+				        2019-01-01"), replacing the built-in ones; NULL: the built-in ones */
 } eid_verify_opts;
 
-#define EID_VERIFY_OPTS_VERSION 2
-#define EID_VERIFY_OPTS_INIT { EID_VERIFY_OPTS_VERSION, NULL, NULL, 0, 0, NULL }
+#define EID_VERIFY_OPTS_VERSION 3
+#define EID_VERIFY_OPTS_INIT { EID_VERIFY_OPTS_VERSION, NULL, NULL, 0, 0, NULL, NULL }
 
 typedef struct eid_report eid_report;
 typedef struct eid_sig_report eid_sig_report;

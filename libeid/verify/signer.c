@@ -221,6 +221,47 @@ static int fetch_issuers(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs,
 	return rc;
 }
 
+/* The earliest time a timestamp that holds proves the signature existed at, or -1. */
+static int64_t earliest_poe(const eid_evidence *ev)
+{
+	int64_t poe = -1;
+
+	if (ev != NULL && ev->ts != NULL && ev->ts->ok)
+		poe = ev->ts->gen_time;
+	if (ev != NULL && ev->archive != NULL && ev->archive->ok && (poe < 0 || ev->archive->gen_time < poe))
+		poe = ev->archive->gen_time;
+	return poe;
+}
+
+/*
+ * The signature's digest and key against the algorithm policy: past its
+ * sunset date, the signature needs a proof that it existed before
+ * (CRYPTO_CONSTRAINTS_FAILURE_NO_POE without one).
+ */
+static int crypto_constraints(eid_sig_report *s, const EVP_MD *md, const eid_verify_opts *o, const eid_evidence *ev)
+{
+	int64_t now = o->validation_time ? o->validation_time : (int64_t)time(NULL), until, poe;
+	char what[96], d1[32], d2[32];
+	int rc;
+
+	if ((rc = eid_verify__crypto_sunset(o, md, s->algorithm, s->key_bits, &until, what, sizeof(what))) < 0)
+		return rc;
+	if (until < 0 || now < until)
+		return EID_OK;
+	eid_report__iso_time(until, d1, sizeof(d1));
+	poe = earliest_poe(ev);
+	if (poe >= 0 && poe < until) {
+		eid_report__iso_time(poe, d2, sizeof(d2));
+		eid_sig__warn(s, "%s is no longer acceptable since %s, but a timestamp proves the signature existed at %s",
+			      what, d1, d2);
+		return EID_OK;
+	}
+	eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+		      "%s is no longer acceptable for signatures (since %s), and nothing proves the signature existed "
+		      "before", what, d1);
+	return EID_OK;
+}
+
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when, const eid_evidence *ev)
 {
@@ -250,12 +291,8 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 	if (rc < 0)
 		return rc;
 
-	if (EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1)
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			      "%s is no longer acceptable for signatures", EVP_MD_get0_name(md));
-	if (s->key_bits > 0 && s->key_bits < 2048 && s->algorithm != NULL && strncmp(s->algorithm, "RSA", 3) == 0)
-		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			      "an RSA key of %u bits is too weak", s->key_bits);
+	if ((rc = crypto_constraints(s, md, o, ev)) < 0)
+		return rc;
 	f = eid_cert__flags(signer);
 	if (!(f & (EID_CERT_NON_REPUDIATION | EID_CERT_DIGITAL_SIGNATURE)))
 		eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_SIG_CONSTRAINTS_FAILURE,

@@ -15,7 +15,7 @@
 #include "../cms/cms.h"
 #include "../xml/xml.h"
 
-/* The caller's options, whatever version (a version 1 structure is shorter), into @out. */
+/* The caller's options, whatever version (versions 1 and 2 are shorter), into @out. */
 static int take_opts(const eid_verify_opts *in, eid_verify_opts *out)
 {
 	static const eid_verify_opts defaults = EID_VERIFY_OPTS_INIT;
@@ -25,6 +25,8 @@ static int take_opts(const eid_verify_opts *in, eid_verify_opts *out)
 		return EID_OK;
 	if (in->version == 1)
 		memcpy(out, in, offsetof(eid_verify_opts, online));
+	else if (in->version == 2)
+		memcpy(out, in, offsetof(eid_verify_opts, crypto_policy));
 	else if (in->version == EID_VERIFY_OPTS_VERSION)
 		*out = *in;
 	else

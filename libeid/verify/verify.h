@@ -80,6 +80,14 @@ typedef struct eid_evidence {
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when, const eid_evidence *ev);
 
+/*
+ * The algorithm policy (crypto.c): the earliest date after which @md or a
+ * @key_type ("RSA", "ECDSA") key of @bits is no longer acceptable (-1: none),
+ * and what it is, for a message.  EID_EIO/EID_EFORMAT for a bad policy file.
+ */
+int eid_verify__crypto_sunset(const eid_verify_opts *o, const EVP_MD *md, const char *key_type, unsigned int bits,
+			      int64_t *until, char *what, size_t what_size);
+
 /* Hash byte ranges of a file as one stream. */
 int eid_verify__digest_ranges(const char *path, const uint64_t *ranges, size_t n, const EVP_MD *md,
 			      unsigned char *out, unsigned int *len);
