@@ -37,6 +37,8 @@ static void usage(FILE *f)
 		"      --online          ask the signer's OCSP responder (named in its certificate)\n"
 		"                        for its revocation status\n"
 		"      --timeout SECONDS for each exchange with a server (default 20)\n"
+		"      --crypto-policy FILE  algorithm sunset dates, one per line, replacing the\n"
+		"                        built-in ones: 'sha1 2016-01-01', 'rsa<2048 2019-01-01'\n"
 		"  -q, --quiet           print nothing, only set the exit status\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         the version\n"
@@ -94,6 +96,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "at", required_argument, NULL, 'a' },
+		{ "crypto-policy", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
 	int64_t at = 0;
 	int c, json = 0, quiet = 0, online = 0, timeout = 0, status = EXIT_PASSED, i, printed = 0;
 	eid_online *net = NULL;
+	const char *crypto_policy = NULL;
 
 	cli_set_prog(argv[0]);
 	if (eid_trust_new(&trust) < 0) {
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'j': json = 1; break;
 		case 'O': online = 1; break;
+		case 'C': crypto_policy = optarg; break;
 		case 'W': timeout = atoi(optarg); break;
 		case 'q': quiet = 1; break;
 		case 'a':
@@ -173,6 +178,7 @@ int main(int argc, char **argv)
 		vo.data_path = data ? data : guessed;
 		vo.validation_time = at;
 		vo.online = net;
+		vo.crypto_policy = crypto_policy;
 		if (eid_verify_file(&report, argv[i], &vo) < 0) {
 			cli_err("%s: %s", argv[i], eid_error_last()->message);
 			free(guessed);

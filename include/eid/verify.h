@@ -137,6 +137,12 @@ EID_EXTERN const char *eid_sig_report_policy(const eid_sig_report *sig);
  * does not hold is reported as a warning instead.
  */
 EID_EXTERN int64_t eid_sig_report_timestamp(const eid_sig_report *sig, const char **tsa);
+/**
+ * The time of the earliest archive timestamp that holds (B-LTA: a XAdES
+ * ArchiveTimeStamp, a CAdES archive-time-stamp-v3, a PDF document
+ * timestamp), or -1; @p tsa as for eid_sig_report_timestamp().
+ */
+EID_EXTERN int64_t eid_sig_report_archive_timestamp(const eid_sig_report *sig, const char **tsa);
 /** The role the signer claims (XAdES SignerRoleV2 ClaimedRole), or NULL.  Borrowed. */
 EID_EXTERN const char *eid_sig_report_role(const eid_sig_report *sig);
 /**

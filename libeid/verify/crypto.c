@@ -151,7 +151,7 @@ int eid_verify__crypto_sunset(const eid_verify_opts *o, const EVP_MD *md, const 
 		if (hit && (*until < 0 || rules[i].until < *until)) {
 			*until = rules[i].until;
 			if (rules[i].below)
-				snprintf(what, what_size, "a %s key of %u bits", key_type, bits);
+				snprintf(what, what_size, "an %s key of %u bits", key_type, bits);
 			else
 				snprintf(what, what_size, "%s", EVP_MD_get0_name(md));
 		}

@@ -83,6 +83,7 @@ int eid_report__add(eid_report *r, eid_sig_report **out)
 	s->indication = EID_TOTAL_PASSED;
 	s->claimed_time = -1;
 	s->ts_time = -1;
+	s->archive_time = -1;
 	r->sigs[r->n++] = s;
 	*out = s;
 	return EID_OK;
@@ -139,6 +140,7 @@ static void sig_free(eid_sig_report *s)
 	free(s->policy);
 	free(s->role);
 	free(s->ts_tsa);
+	free(s->archive_tsa);
 	free(s->revocation);
 	strlist_clear(&s->chain);
 	strlist_clear(&s->signed_data);
@@ -200,6 +202,12 @@ EID_EXTERN int64_t eid_sig_report_timestamp(const eid_sig_report *s, const char 
 	if (tsa != NULL)
 		*tsa = s ? s->ts_tsa : NULL;
 	return s ? s->ts_time : -1;
+}
+EID_EXTERN int64_t eid_sig_report_archive_timestamp(const eid_sig_report *s, const char **tsa)
+{
+	if (tsa != NULL)
+		*tsa = s ? s->archive_tsa : NULL;
+	return s ? s->archive_time : -1;
 }
 EID_EXTERN size_t eid_sig_report_signed_data_count(const eid_sig_report *s) { return s ? s->signed_data.n : 0; }
 EID_EXTERN const char *eid_sig_report_signed_data(const eid_sig_report *s, size_t i)
@@ -284,6 +292,13 @@ EID_EXTERN int eid_report_to_text(const eid_report *r, eid_buf *out)
 
 			eid_report__iso_time(s->ts_time, ts, sizeof(ts));
 			rc = eid_buf__printf(out, "  Timestamp:     %s by %s (the signature existed then)\n", ts, or_dash(s->ts_tsa));
+		}
+		if (rc == EID_OK && s->archive_time >= 0) {
+			char ts[32];
+
+			eid_report__iso_time(s->archive_time, ts, sizeof(ts));
+			rc = eid_buf__printf(out, "  Archived:      %s by %s (the signature and its validation data existed "
+					     "then)\n", ts, or_dash(s->archive_tsa));
 		}
 		if (rc == EID_OK && s->revocation != NULL)
 			rc = eid_buf__printf(out, "  Revocation:    %s\n", s->revocation);
@@ -381,6 +396,14 @@ EID_EXTERN int eid_report_to_json(const eid_report *r, eid_buf *out)
 			json_object_object_add(ts, "time", jstr(when));
 			json_object_object_add(ts, "tsa", jstr(s->ts_tsa));
 			json_object_object_add(js, "signatureTimestamp", ts);
+		}
+		if (s->archive_time >= 0) {
+			json_object *ts = json_object_new_object();
+
+			eid_report__iso_time(s->archive_time, when, sizeof(when));
+			json_object_object_add(ts, "time", jstr(when));
+			json_object_object_add(ts, "tsa", jstr(s->archive_tsa));
+			json_object_object_add(js, "archiveTimestamp", ts);
 		}
 		if (s->policy != NULL)
 			json_object_object_add(js, "signaturePolicy", jstr(s->policy));

@@ -29,6 +29,8 @@ struct eid_sig_report {
 	char *role;                /* the signer's claimed role, or NULL */
 	int64_t ts_time;           /* a valid signature timestamp's time, or -1 */
 	char *ts_tsa;              /* its TSA */
+	int64_t archive_time;      /* the earliest archive timestamp that holds (B-LTA), or -1 */
+	char *archive_tsa;
 	char *revocation;          /* the signer's revocation status, in words, when it was asked */
 	eid_strlist chain;
 	eid_strlist signed_data;   /* what the signature's digests cover, one line each */

@@ -267,6 +267,11 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 {
 	const eid_tst_result *ts = ev ? ev->ts : NULL;
 	const eid_vdata *vd = ev ? ev->vd : NULL;
+
+	if (ev != NULL && ev->archive != NULL && ev->archive->ok) {
+		s->archive_time = ev->archive->gen_time;
+		eid_sig__set(&s->archive_tsa, ev->archive->tsa);
+	}
 	eid_chain_result chain;
 	unsigned int f;
 	char *tmp;

@@ -167,6 +167,32 @@ b, _ = parse(open(sys.argv[2], "rb").read())
 find_attr(a)[1][0] = find_attr(b)[1][0]
 open(sys.argv[3], "wb").write(enc(a))
 PY
+# ---- the algorithm policy: past an algorithm's sunset, a timestamp from before it keeps the signature
+expect_status 0 "CAdES B-B for the algorithm policy" sign -f cades "$T/doc.txt" -o "$T/bb.p7s"
+printf '# RSA-2048 retired in 2028\nrsa<3072 2028-01-01\n' > "$T/policy"
+expect_status 0 "before the sunset: B-B passes" check "$T/bb.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy"
+if grep -q "no longer acceptable" "$T/out"; then not_ok "a warning before the sunset"; else ok "... without a warning"; fi
+expect_status 1 "after the sunset (--at 2028-06-01): B-B is INDETERMINATE" \
+	check "$T/bb.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy" --at 2028-06-01
+expect_grep "INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE_NO_POE" "$T/out" "... CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+expect_grep "an RSA key of 2048 bits is no longer acceptable for signatures \(since 2028-01-01" "$T/out" "... naming the key and the date"
+expect_status 0 "after the sunset: B-T passes on its timestamp" \
+	check "$T/c-citizen-rsa2048.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy" --at 2028-06-01
+expect_grep "an RSA key of 2048 bits is no longer acceptable since 2028-01-01.*, but a timestamp proves the signature existed at" "$T/out" "... with a warning naming the proof"
+printf 'rsa<3072 2020-01-01\n' > "$T/policy-past"
+expect_status 1 "a timestamp after the sunset proves nothing" \
+	check "$T/c-citizen-rsa2048.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy-past"
+expect_grep "CRYPTO_CONSTRAINTS_FAILURE_NO_POE" "$T/out" "... CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+expect_status 0 "the EC key is not touched by an RSA rule" \
+	check "$T/c-citizen-p256.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy-past"
+printf 'sha256 2020-01-01\n' > "$T/policy-sha256"
+expect_status 1 "a digest rule: SHA-256 retired" check "$T/bb.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy-sha256"
+expect_grep "SHA256 is no longer acceptable" "$T/out" "... names the digest"
+printf 'sha1 2016-01-01\nrsa 2048\n' > "$T/policy-bad"
+expect_status 3 "a malformed policy file: an input error" check "$T/bb.p7s" --data "$T/doc.txt" --crypto-policy "$T/policy-bad"
+expect_grep "policy-bad:2: expected 'ALGORITHM\[<BITS\] YYYY-MM-DD'" "$T/err" "... naming the line"
+expect_status 3 "a missing policy file" check "$T/bb.p7s" --data "$T/doc.txt" --crypto-policy "$T/nope"
+
 expect_status 0 "another signature's token: the signature itself still holds" check "$T/swapped.p7s" --data "$T/doc.txt"
 expect_grep "does not hold: it was made over other data" "$T/out" "... but the timestamp is reported as not covering it"
 expect_grep "CAdES-BASELINE-B" "$T/out" "... and the level stays B-B"
