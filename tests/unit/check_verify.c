@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <json-c/json.h>
@@ -18,6 +19,7 @@
 
 #include "cms/cms.h"
 #include "verify/report.h"
+#include "verify/verify.h"
 #include "unit.h"
 
 static const char CITIZEN_NAME[] = "J\xc3\xa9r\xc3\xb4me \xc3\x98ster-\xc5\x81ukasz (Signature)";
@@ -168,10 +170,91 @@ START_TEST(test_verify_opts__version_1_still_read)
 	o.version = 1;
 	memcpy(v1, &o, offsetof(eid_verify_opts, online));
 	ck_assert_int_eq(eid_verify_file(&r, "/nonexistent/x.p7s", (const eid_verify_opts *)(void *)v1), EID_EIO);
-	o.version = 3;
+	o.version = EID_VERIFY_OPTS_VERSION + 1;
 	ck_assert_int_eq(eid_verify_file(&r, "/nonexistent/x.p7s", &o), EID_EVERSION);
 	ck_assert_ptr_null(r);
 	free(v1);
+}
+END_TEST
+
+/* Version 2 ends before crypto_policy: what lies past it is never read. */
+START_TEST(test_verify_opts__version_2_still_read)
+{
+	eid_verify_opts o = EID_VERIFY_OPTS_INIT;
+	unsigned char *v2 = malloc(offsetof(eid_verify_opts, crypto_policy));
+	eid_report *r = NULL;
+
+	ck_assert_ptr_nonnull(v2);
+	o.version = 2;
+	memcpy(v2, &o, offsetof(eid_verify_opts, crypto_policy));
+	ck_assert_int_eq(eid_verify_file(&r, "/nonexistent/x.p7s", (const eid_verify_opts *)(void *)v2), EID_EIO);
+	ck_assert_ptr_null(r);
+	free(v2);
+}
+END_TEST
+
+/* ---- the algorithm policy ---- */
+
+static void policy_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_verify_crypto__defaults)
+{
+	eid_verify_opts o = EID_VERIFY_OPTS_INIT;
+	int64_t until;
+	char what[96];
+
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha1(), "RSA", 3072, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, 1451606400); /* 2016-01-01 */
+	ck_assert_str_eq(what, "SHA1");
+	/* 1024 bits is not below 1024: the rsa<2048 rule */
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha256(), "RSA", 1024, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, 1546300800); /* 2019-01-01 */
+	ck_assert_str_eq(what, "an RSA key of 1024 bits");
+	/* both apply: the earlier one */
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_md5(), "RSA-PSS", 512, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, 1104537600); /* md5: 2005-01-01 */
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha256(), "ECDSA", 256, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, -1);
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha384(), "ECDSA", 224, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, 1546300800);
+}
+END_TEST
+
+START_TEST(test_verify_crypto__file)
+{
+	eid_verify_opts o = EID_VERIFY_OPTS_INIT;
+	char path[] = "/tmp/eid-policy-XXXXXX";
+	int64_t until;
+	char what[96];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	o.crypto_policy = path;
+	policy_file(path, "# a comment\n\n  sha256   2000-03-01\nrsa<4096 2030-12-31\n");
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha256(), "RSA", 3072, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, 951868800); /* 2000-03-01: after a leap day */
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha512(), "RSA", 3072, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, 1924905600); /* 2030-12-31 */
+	/* the file replaces the defaults: SHA-1 is not named */
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha1(), "ECDSA", 256, &until, what, sizeof(what)), EID_OK);
+	ck_assert_int_eq(until, -1);
+	policy_file(path, "sha1 2016-01-01\nsha1 2016-13-01\n");
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha1(), "RSA", 2048, &until, what, sizeof(what)), EID_EFORMAT);
+	ck_assert_ptr_nonnull(strstr(eid_error_last()->message, ":2: expected"));
+	policy_file(path, "rsa<0 2016-01-01\n");
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha1(), "RSA", 2048, &until, what, sizeof(what)), EID_EFORMAT);
+	policy_file(path, "sha1 2016-01-01 extra\n");
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha1(), "RSA", 2048, &until, what, sizeof(what)), EID_EFORMAT);
+	unlink(path);
+	ck_assert_int_eq(eid_verify__crypto_sunset(&o, EVP_sha1(), "RSA", 2048, &until, what, sizeof(what)), EID_EIO);
 }
 END_TEST
 
@@ -820,6 +903,9 @@ static Suite *verify_suite(void)
 	tc = tcase_create("eid_verify_cades");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_verify_opts__version_1_still_read);
+	tcase_add_test(tc, test_verify_opts__version_2_still_read);
+	tcase_add_test(tc, test_verify_crypto__defaults);
+	tcase_add_test(tc, test_verify_crypto__file);
 	tcase_add_test(tc, test_verify_cades__good);
 	tcase_add_test(tc, test_verify_cades__ec_and_pss);
 	tcase_add_test(tc, test_verify_cades__data_changed);
