@@ -65,6 +65,18 @@ void eid_verify__keep_timestamp(eid_sig_report *s, eid_tst_result *best, const e
 	eid_sig__set(&s->ts_tsa, best->tsa);
 }
 
+/* The earliest time a timestamp that holds proves the signature existed at, or -1. */
+static int64_t earliest_poe(const eid_evidence *ev)
+{
+	int64_t poe = -1;
+
+	if (ev != NULL && ev->ts != NULL && ev->ts->ok)
+		poe = ev->ts->gen_time;
+	if (ev != NULL && ev->archive != NULL && ev->archive->ok && (poe < 0 || ev->archive->gen_time < poe))
+		poe = ev->archive->gen_time;
+	return poe;
+}
+
 /*
  * One certificate's status: from the data the signature carries, else from
  * its OCSP responder, else its CRL (with --online).  EID_ENOTFOUND when none
@@ -112,17 +124,19 @@ static int status_of(eid_sig_report *s, X509 *cert, X509 *issuer, STACK_OF(X509)
 
 /*
  * The revocation status of each certificate of the path below its anchor,
- * judged against the proof of existence: revoked after a timestamp that
+ * judged against the proof of existence (the earliest signature or archive
+ * timestamp that holds): revoked after a timestamp that
  * holds, the signature stands; revoked before it, TOTAL-FAILED/REVOKED;
  * revoked with no proof, INDETERMINATE/REVOKED_NO_POE; no status,
  * INDETERMINATE/TRY_LATER.  A certificate that names no status source is
  * taken as it is, with a warning.
  */
-static int revocation(eid_sig_report *s, STACK_OF(X509) *path, const eid_verify_opts *o, const eid_vdata *vd,
-		      time_t when, const eid_tst_result *ts)
+static int revocation(eid_sig_report *s, STACK_OF(X509) *path, const eid_verify_opts *o, const eid_evidence *ev,
+		      time_t when)
 {
-	int64_t not_before = ts != NULL && ts->ok ? ts->gen_time : (int64_t)when;
-	char at[32], poe[32], line[700], why[600], *name;
+	const eid_vdata *vd = ev ? ev->vd : NULL;
+	int64_t poe = earliest_poe(ev), not_before = poe >= 0 ? poe : (int64_t)when;
+	char at[32], then[32], line[700], why[600], *name;
 	int i, rc;
 
 	for (i = 0; i + 1 < sk_X509_num(path); i++) {
@@ -162,14 +176,14 @@ static int revocation(eid_sig_report *s, STACK_OF(X509) *path, const eid_verify_
 			eid_report__iso_time(r.revoked_at, at, sizeof(at));
 			snprintf(line, sizeof(line), "revoked at %s%s%s (%s by %s)", at, r.reason >= 0 ? ", " : "",
 				 r.reason >= 0 ? OCSP_crl_reason_str(r.reason) : "", r.url, r.responder);
-			if (ts != NULL && ts->ok && r.revoked_at > ts->gen_time) {
-				eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
+			if (poe >= 0 && r.revoked_at > poe) {
+				eid_report__iso_time(poe, then, sizeof(then));
 				eid_sig__warn(s, "'%s' was revoked at %s, after the timestamp proved the signature existed (%s)",
-					      name, at, poe);
-			} else if (ts != NULL && ts->ok) {
-				eid_report__iso_time(ts->gen_time, poe, sizeof(poe));
+					      name, at, then);
+			} else if (poe >= 0) {
+				eid_report__iso_time(poe, then, sizeof(then));
 				eid_sig__fail(s, EID_TOTAL_FAILED, EID_SUB_REVOKED, "'%s' was revoked at %s, before the "
-					      "signature's timestamp (%s)", name, at, poe);
+					      "signature's timestamp (%s)", name, at, then);
 			} else {
 				eid_sig__fail(s, EID_INDETERMINATE, EID_SUB_REVOKED_NO_POE, "'%s' was revoked at %s, and nothing "
 					      "proves the signature existed before", name, at);
@@ -221,18 +235,6 @@ static int fetch_issuers(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs,
 	return rc;
 }
 
-/* The earliest time a timestamp that holds proves the signature existed at, or -1. */
-static int64_t earliest_poe(const eid_evidence *ev)
-{
-	int64_t poe = -1;
-
-	if (ev != NULL && ev->ts != NULL && ev->ts->ok)
-		poe = ev->ts->gen_time;
-	if (ev != NULL && ev->archive != NULL && ev->archive->ok && (poe < 0 || ev->archive->gen_time < poe))
-		poe = ev->archive->gen_time;
-	return poe;
-}
-
 /*
  * The signature's digest and key against the algorithm policy: past its
  * sunset date, the signature needs a proof that it existed before
@@ -265,8 +267,6 @@ static int crypto_constraints(eid_sig_report *s, const EVP_MD *md, const eid_ver
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when, const eid_evidence *ev)
 {
-	const eid_tst_result *ts = ev ? ev->ts : NULL;
-	const eid_vdata *vd = ev ? ev->vd : NULL;
 
 	if (ev != NULL && ev->archive != NULL && ev->archive->ok) {
 		s->archive_time = ev->archive->gen_time;
@@ -291,7 +291,7 @@ int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *cert
 		eid_sig__fail(s, chain.indication, chain.sub, "%s", chain.message);
 	/* the responder's certificate may need the path's CAs, fetched ones included */
 	if (chain.indication == EID_TOTAL_PASSED)
-		rc = revocation(s, chain.chain, o, vd, when, ts);
+		rc = revocation(s, chain.chain, o, ev, when);
 	eid_pki__chain_result_clear(&chain);
 	if (rc < 0)
 		return rc;

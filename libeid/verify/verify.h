@@ -18,7 +18,9 @@ typedef struct eid_cms_input {
 	int zero_padding;          /* zero bytes may follow the DER (a PDF's /Contents) */
 	const char *format;        /* "CAdES", "PAdES" */
 	const eid_vdata *vd;       /* validation data from outside the CMS (a PDF's DSS), or NULL */
-	const struct eid_tst_result *archive; /* an archive timestamp over it (a PDF's document timestamp), or NULL */
+	const struct eid_tst_result *poe;     /* the earliest document timestamp that holds over this signature's
+						 revision (its B-T when the CMS has no signature timestamp), or NULL */
+	const struct eid_tst_result *archive; /* the earliest one that also covers the validation data (B-LTA), or NULL */
 } eid_cms_input;
 
 /* Validate a CMS signature; each signer gets an entry in @r (the first at index *first). */
