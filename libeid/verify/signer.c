@@ -267,7 +267,6 @@ static int crypto_constraints(eid_sig_report *s, const EVP_MD *md, const eid_ver
 int eid_verify__acceptance(eid_sig_report *s, X509 *signer, STACK_OF(X509) *certs, const EVP_MD *md,
 			   const eid_verify_opts *o, time_t when, const eid_evidence *ev)
 {
-
 	if (ev != NULL && ev->archive != NULL && ev->archive->ok) {
 		s->archive_time = ev->archive->gen_time;
 		eid_sig__set(&s->archive_tsa, ev->archive->tsa);
