@@ -41,22 +41,9 @@ struct eid_pades_prep {
 
 /* ---- the new revision, composed in memory ---- */
 
-typedef struct new_obj {
-	uint32_t num;
-	uint16_t gen;
-	uint64_t offset;
-} new_obj;
-
-typedef struct update {
-	uint64_t base;            /* output offset of body.data[0] */
-	eid_buf body;
-	new_obj *objs;
-	size_t n;
-} update;
-
-static int upd_begin(update *u, uint32_t num, uint16_t gen)
+int pdf_update_begin(pdf_update *u, uint32_t num, uint16_t gen)
 {
-	new_obj *grown = realloc(u->objs, (u->n + 1) * sizeof(*grown));
+	pdf_new_obj *grown = realloc(u->objs, (u->n + 1) * sizeof(*grown));
 
 	if (grown == NULL)
 		return eid_error__set(EID_ENOMEM, NULL);
@@ -68,18 +55,18 @@ static int upd_begin(update *u, uint32_t num, uint16_t gen)
 	return eid_buf__printf(&u->body, "%u %u obj\n", num, gen);
 }
 
-static int upd_object(update *u, uint32_t num, uint16_t gen, const pdf_obj *o)
+int pdf_update_object(pdf_update *u, uint32_t num, uint16_t gen, const pdf_obj *o)
 {
 	int rc;
 
-	if ((rc = upd_begin(u, num, gen)) < 0 || (rc = pdf_obj_write(o, &u->body)) < 0)
+	if ((rc = pdf_update_begin(u, num, gen)) < 0 || (rc = pdf_obj_write(o, &u->body)) < 0)
 		return rc;
 	return eid_buf__puts(&u->body, "\nendobj\n");
 }
 
 static int cmp_new_obj(const void *a, const void *b)
 {
-	const new_obj *x = a, *y = b;
+	const pdf_new_obj *x = a, *y = b;
 
 	return x->num < y->num ? -1 : x->num > y->num;
 }
@@ -190,7 +177,7 @@ static int check_permissions(pdf_doc *doc, const eid_pades_opts *o)
 	return EID_OK;
 }
 
-static uint16_t gen_of(const pdf_doc *doc, uint32_t num)
+uint16_t pdf_doc_gen(const pdf_doc *doc, uint32_t num)
 {
 	if (num < doc->xref_size && doc->xref[num].type == PDF_ENTRY_INUSE)
 		return doc->xref[num].gen;
@@ -213,7 +200,7 @@ static void warn_need_appearances(pdf_doc *doc, pdf_obj *form, int visible)
 }
 
 /* Append @widget to the array held at @dict[@key] (creating it), rewriting an indirect array. */
-static int add_to_array(pdf_doc *doc, update *u, pdf_obj *dict, const char *key, uint32_t widget)
+static int add_to_array(pdf_doc *doc, pdf_update *u, pdf_obj *dict, const char *key, uint32_t widget)
 {
 	pdf_obj *v = pdf_dict_get(dict, key), *arr;
 	int rc;
@@ -225,7 +212,7 @@ static int add_to_array(pdf_doc *doc, update *u, pdf_obj *dict, const char *key,
 		if ((arr = pdf_obj_clone(arr)) == NULL)
 			return EID_ENOMEM;
 		if ((rc = pdf_array_push(arr, pdf_ref_new(widget, 0))) == EID_OK)
-			rc = upd_object(u, v->u.ref.num, gen_of(doc, v->u.ref.num), arr);
+			rc = pdf_update_object(u, v->u.ref.num, pdf_doc_gen(doc, v->u.ref.num), arr);
 		pdf_obj_free(arr);
 		return rc;
 	}
@@ -277,8 +264,12 @@ static int docmdp_reference(pdf_obj *sig, unsigned int p)
 	return rc;
 }
 
-/* The signature dictionary, with placeholders; @br_at and @contents_at get their positions in u->body. */
-static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, const char *signer_name,
+/*
+ * The signature dictionary, with placeholders; @br_at and @contents_at get
+ * their positions in u->body.  A document timestamp's (@doc_ts) has none of a
+ * signer's entries: the token says when, and who the TSA is.
+ */
+static int write_sig_dict(pdf_update *u, uint32_t num, const eid_pades_opts *o, const char *signer_name, int doc_ts,
 			  size_t hex_len, size_t *br_at, size_t *contents_at)
 {
 	pdf_obj *extra = pdf_obj_new(PDF_DICT);
@@ -287,6 +278,13 @@ static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, cons
 
 	if (extra == NULL)
 		return EID_ENOMEM;
+	if (doc_ts) {
+		rc = pdf_update_begin(u, num, 0);
+		if (rc == EID_OK)
+			rc = eid_buf__puts(&u->body, "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 "
+						     "/ByteRange ");
+		goto placeholders;
+	}
 	rc = pdf_date(o->signing_time ? o->signing_time : (int64_t)time(NULL), date, sizeof(date));
 	if (rc == EID_OK)
 		rc = pdf_dict_set(extra, "M", pdf_string_new(date, strlen(date), 0));
@@ -301,10 +299,11 @@ static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, cons
 	if (rc == EID_OK && o->certify > 0)
 		rc = docmdp_reference(extra, o->certify);
 	if (rc == EID_OK)
-		rc = upd_begin(u, num, 0);
+		rc = pdf_update_begin(u, num, 0);
 	if (rc == EID_OK)
 		rc = eid_buf__printf(&u->body, "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /%s /ByteRange ",
 				     o->flags & EID_PADES_LEGACY_SUBFILTER ? "adbe.pkcs7.detached" : "ETSI.CAdES.detached");
+placeholders:
 	if (rc == EID_OK) {
 		*br_at = u->body.len;
 		rc = eid_buf__puts(&u->body, BYTERANGE_PLACEHOLDER " /Contents <");
@@ -319,7 +318,9 @@ static int write_sig_dict(update *u, uint32_t num, const eid_pades_opts *o, cons
 		rc = eid_buf__puts(&u->body, ">");
 	}
 	/* the other entries, serialised as a dictionary without its brackets */
-	if (rc == EID_OK) {
+	if (rc == EID_OK && doc_ts)
+		rc = eid_buf__puts(&u->body, " >>");
+	else if (rc == EID_OK) {
 		eid_buf tmp = EID_BUF_INIT;
 
 		rc = pdf_obj_write(extra, &tmp);
@@ -368,7 +369,7 @@ fail:
 }
 
 /* The xref section and trailer of the new revision, in the previous revision's style. */
-static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
+int pdf_update_xref(pdf_doc *doc, pdf_update *u, uint32_t *size)
 {
 	pdf_xref_style style = doc->revs[doc->nrevs - 1].style;
 	uint64_t prev = doc->revs[doc->nrevs - 1].xref_offset, xref_at;
@@ -385,7 +386,7 @@ static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
 		pdf_obj *index;
 		int wide;
 
-		if ((rc = upd_begin(u, xnum, 0)) < 0)
+		if ((rc = pdf_update_begin(u, xnum, 0)) < 0)
 			return rc;
 		qsort(u->objs, u->n, sizeof(*u->objs), cmp_new_obj);
 		wide = u->objs[u->n - 1].offset > 0xffffffffu || u->base + u->body.len > 0xffffffffu;
@@ -464,9 +465,9 @@ static int write_xref(pdf_doc *doc, update *u, uint32_t *size)
 
 /* The visible signature's appearance stream and its font. */
 /* An image XObject (and its soft mask, object @num + 1, when the picture has transparency). */
-static int write_image(update *u, const pdf_image *img, uint32_t num)
+static int write_image(pdf_update *u, const pdf_image *img, uint32_t num)
 {
-	int rc = upd_begin(u, num, 0);
+	int rc = pdf_update_begin(u, num, 0);
 
 	if (rc == EID_OK)
 		rc = eid_buf__printf(&u->body,
@@ -484,7 +485,7 @@ static int write_image(update *u, const pdf_image *img, uint32_t num)
 		rc = eid_buf__puts(&u->body, "\nendstream\nendobj\n");
 	if (rc < 0 || img->alpha.len == 0)
 		return rc;
-	rc = upd_begin(u, num + 1, 0);
+	rc = pdf_update_begin(u, num + 1, 0);
 	if (rc == EID_OK)
 		rc = eid_buf__printf(&u->body,
 				     "<< /Type /XObject /Subtype /Image /Width %u /Height %u /ColorSpace /DeviceGray "
@@ -513,7 +514,7 @@ static void image_box(const pdf_image *img, double w, double h, double box[4])
 	box[3] = bh;
 }
 
-static int write_appearance(update *u, const eid_pades_opts *o, const char *signer_name, double w, double h,
+static int write_appearance(pdf_update *u, const eid_pades_opts *o, const char *signer_name, double w, double h,
 			    uint32_t ap_num, uint32_t font_num, const pdf_image *img, uint32_t img_num)
 {
 	const char *lines[6];
@@ -548,9 +549,9 @@ static int write_appearance(update *u, const eid_pades_opts *o, const char *sign
 	if (rc == EID_OK && img != NULL)
 		rc = write_image(u, img, img_num);
 	if (rc == EID_OK)
-		rc = upd_object(u, font_num, 0, font);
+		rc = pdf_update_object(u, font_num, 0, font);
 	if (rc == EID_OK)
-		rc = upd_begin(u, ap_num, 0);
+		rc = pdf_update_begin(u, ap_num, 0);
 	if (rc == EID_OK)
 		rc = eid_buf__printf(&u->body,
 				     "<< /Type /XObject /Subtype /Form /BBox [0 0 %.2f %.2f] /Resources << /Font << /F1 %u 0 R >> "
@@ -660,7 +661,7 @@ static int find_target(pdf_doc *doc, const eid_pades_opts *o, target *t)
 }
 
 /* The AcroForm: indirect (rewrite it), inline (in the catalog copy) or absent (a new one); /SigFlags 3. */
-static int update_form(pdf_doc *doc, update *u, pdf_obj *root_copy, uint32_t widget_num, uint32_t *size,
+static int update_form(pdf_doc *doc, pdf_update *u, pdf_obj *root_copy, uint32_t widget_num, uint32_t *size,
 		       int visible, int *root_dirty)
 {
 	pdf_obj *form = pdf_dict_get(root_copy, "AcroForm"), *f;
@@ -677,7 +678,7 @@ static int update_form(pdf_doc *doc, update *u, pdf_obj *root_copy, uint32_t wid
 		if (rc == EID_OK && widget_num != 0)
 			rc = add_to_array(doc, u, f, "Fields", widget_num);
 		if (rc == EID_OK)
-			rc = upd_object(u, form->u.ref.num, gen_of(doc, form->u.ref.num), f);
+			rc = pdf_update_object(u, form->u.ref.num, pdf_doc_gen(doc, form->u.ref.num), f);
 		pdf_obj_free(f);
 		return rc;
 	}
@@ -697,7 +698,7 @@ static int update_form(pdf_doc *doc, update *u, pdf_obj *root_copy, uint32_t wid
 	if (rc == EID_OK)
 		rc = pdf_dict_set(f, "SigFlags", pdf_int_new(3));
 	if (rc == EID_OK)
-		rc = upd_object(u, *size, 0, f);
+		rc = pdf_update_object(u, *size, 0, f);
 	pdf_obj_free(f);
 	if (rc == EID_OK)
 		rc = pdf_dict_set(root_copy, "AcroForm", pdf_ref_new(*size, 0));
@@ -752,9 +753,9 @@ static pdf_obj *new_widget(const target *t, uint32_t sig_num, pdf_ref page)
 	return w;
 }
 
-/* Compose the new revision: field/widget, AcroForm, page, signature dictionary, xref. */
-static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char *signer_name, size_t hex_len,
-		   size_t *br_at, size_t *contents_at)
+/* Compose the new revision: field/widget, AcroForm, page, signature (or @doc_ts) dictionary, xref. */
+static int compose(pdf_doc *doc, pdf_update *u, const eid_pades_opts *o, const char *signer_name, int doc_ts,
+		   size_t hex_len, size_t *br_at, size_t *contents_at)
 {
 	pdf_obj *root = pdf_doc_root(doc), *root_copy = NULL, *page = NULL, *widget = NULL, *v;
 	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
@@ -807,7 +808,7 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		root_dirty = 1;
 	}
 	if (rc == EID_OK && root_dirty)
-		rc = upd_object(u, rootref->u.ref.num, gen_of(doc, rootref->u.ref.num), root_copy);
+		rc = pdf_update_object(u, rootref->u.ref.num, pdf_doc_gen(doc, rootref->u.ref.num), root_copy);
 
 	/* A new field's widget goes in its page's /Annots. */
 	if (rc == EID_OK && t.field == NULL) {
@@ -818,7 +819,7 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 		if (rc == EID_OK)
 			rc = add_to_array(doc, u, page, "Annots", widget_num);
 		if (rc == EID_OK)
-			rc = upd_object(u, page_ref.num, page_ref.gen, page);
+			rc = pdf_update_object(u, page_ref.num, page_ref.gen, page);
 		pdf_obj_free(page);
 	}
 	if (rc == EID_OK) {
@@ -838,10 +839,10 @@ static int compose(pdf_doc *doc, update *u, const eid_pades_opts *o, const char 
 					      have_img ? &img : NULL, img_num);
 	}
 	if (rc == EID_OK)
-		rc = t.field != NULL ? upd_object(u, t.field_ref.num, t.field_ref.gen, widget)
-				     : upd_object(u, widget_num, 0, widget);
-	if (rc == EID_OK) rc = write_sig_dict(u, sig_num, o, signer_name, hex_len, br_at, contents_at);
-	if (rc == EID_OK) rc = write_xref(doc, u, &size);
+		rc = t.field != NULL ? pdf_update_object(u, t.field_ref.num, t.field_ref.gen, widget)
+				     : pdf_update_object(u, widget_num, 0, widget);
+	if (rc == EID_OK) rc = write_sig_dict(u, sig_num, o, signer_name, doc_ts, hex_len, br_at, contents_at);
+	if (rc == EID_OK) rc = pdf_update_xref(doc, u, &size);
 	pdf_obj_free(widget);
 	pdf_obj_free(root_copy);
 	if (have_img)
@@ -861,7 +862,7 @@ static int copy_and_hash(pdf_doc *doc, eid_outfile *of, EVP_MD_CTX *md)
 	while (at < doc->size && rc == EID_OK) {
 		n = doc->size - at > EID_IO_CHUNK ? EID_IO_CHUNK : (size_t)(doc->size - at);
 		rc = pdf_doc_read(doc, at, chunk, n);
-		if (rc == EID_OK && !EVP_DigestUpdate(md, chunk, n))
+		if (rc == EID_OK && md != NULL && !EVP_DigestUpdate(md, chunk, n))
 			rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
 		if (rc == EID_OK)
 			rc = eid_io__out_write(of, chunk, n);
@@ -889,6 +890,124 @@ static int check_opts(const eid_pades_opts *o)
 	return EID_OK;
 }
 
+int pdf_doc_copy(pdf_doc *doc, eid_outfile *of)
+{
+	return copy_and_hash(doc, of, NULL);
+}
+
+/*
+ * Append the new revision to @in_path into @of (opened by the caller): the
+ * input copied unchanged, then the revision, both byte ranges hashed with
+ * @o->hash into @digest on the way; @contents_off gets the output offset of
+ * /Contents' "<".
+ */
+static int append_revision(const char *in_path, eid_outfile *of, const eid_pades_opts *o, const char *signer_name,
+			   int doc_ts, size_t hex_len, unsigned char *digest, unsigned int *dlen, uint64_t *contents_off)
+{
+	pdf_doc *doc = NULL;
+	pdf_update u;
+	EVP_MD_CTX *md = NULL;
+	size_t br_at = 0, contents_at = 0;
+	char br[64];
+	uint64_t c0, c1, end;
+	int eol, rc;
+
+	if ((rc = pdf_doc_open(&doc, in_path)) < 0)
+		return rc;
+	if (doc->recovered) {
+		pdf_doc_free(doc);
+		return eid_error__set(EID_EFORMAT,
+				      "'%s' has a damaged cross-reference table; repair it (for example with qpdf) before signing",
+				      in_path);
+	}
+	memset(&u, 0, sizeof(u));
+	/* document timestamps are validation data, which every certification permits (ISO 32000-2, 12.8.2.2.2) */
+	if (!doc_ts && (rc = check_permissions(doc, o)) < 0)
+		goto out;
+	if ((md = EVP_MD_CTX_new()) == NULL) {
+		rc = eid_error__set(EID_ENOMEM, NULL);
+		goto out;
+	}
+	/* The new revision starts on a fresh line. */
+	{
+		unsigned char last = '\n';
+
+		if (doc->size > 0 && (rc = pdf_doc_read(doc, doc->size - 1, &last, 1)) < 0)
+			goto out;
+		eol = last != '\n' && last != '\r';
+	}
+	u.base = doc->size; /* the body starts where the input ends (with a newline if it lacks one) */
+	if (eol && (rc = eid_buf__puts(&u.body, "\n")) < 0)
+		goto out;
+	if ((rc = compose(doc, &u, o, signer_name, doc_ts, hex_len, &br_at, &contents_at)) < 0)
+		goto out;
+	if (doc->recovered) { /* an object pointed nowhere: the reader fell back to scanning */
+		rc = eid_error__set(EID_EFORMAT,
+				    "'%s' has a damaged cross-reference table; repair it (for example with qpdf) before signing",
+				    in_path);
+		goto out;
+	}
+
+	/* The byte ranges: everything but the hex of /Contents (its < and > included in the gap). */
+	c0 = u.base + contents_at;
+	c1 = c0 + hex_len + 2;
+	end = u.base + u.body.len;
+	if (end > 9999999999ull) {
+		rc = eid_error__set(EID_ETOOBIG, "a PDF of more than 9,999,999,999 bytes");
+		goto out;
+	}
+	snprintf(br, sizeof(br), "[0 %010llu %010llu %010llu]", (unsigned long long)c0, (unsigned long long)c1,
+		 (unsigned long long)(end - c1));
+	memcpy(u.body.data + br_at, br, strlen(BYTERANGE_PLACEHOLDER));
+
+	/* Write once, hashing both ranges on the way. */
+	if (!EVP_DigestInit_ex(md, eid_hash__md(o->hash), NULL)) {
+		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+		goto out;
+	}
+	if ((rc = copy_and_hash(doc, of, md)) < 0)
+		goto out;
+	if ((rc = eid_io__out_write(of, u.body.data, u.body.len)) < 0)
+		goto out;
+	if (!EVP_DigestUpdate(md, u.body.data, contents_at) ||
+	    !EVP_DigestUpdate(md, u.body.data + contents_at + hex_len + 2, u.body.len - contents_at - hex_len - 2) ||
+	    !EVP_DigestFinal_ex(md, digest, dlen)) {
+		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+		goto out;
+	}
+	*contents_off = c0;
+	EID_LOG_D("PAdES: %zu bytes appended to '%s', /Contents of %zu hex digits at %llu", u.body.len, in_path,
+		  hex_len, (unsigned long long)c0);
+out:
+	EVP_MD_CTX_free(md);
+	eid_buf_clear(&u.body);
+	free(u.objs);
+	pdf_doc_free(doc);
+	return rc;
+}
+
+/* Write @der in hex into the reserved /Contents at @contents_off of @of. */
+static int fill_contents(eid_outfile *of, uint64_t contents_off, const unsigned char *der, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *text = malloc(2 * len + 1);
+	size_t i;
+	ssize_t n;
+
+	if (text == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	for (i = 0; i < len; i++) {
+		text[2 * i] = hex[der[i] >> 4];
+		text[2 * i + 1] = hex[der[i] & 15];
+	}
+	n = pwrite(of->fd, text, 2 * len, (off_t)(contents_off + 1));
+	free(text);
+	if (n != (ssize_t)(2 * len))
+		return eid_error__set(EID_EIO, "cannot write the signature into '%s': %s", of->path,
+				      n < 0 ? strerror(errno) : "short write");
+	return EID_OK;
+}
+
 EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer, const char *in_path,
 				 const char *out_path, const eid_pades_opts *opts)
 {
@@ -896,15 +1015,10 @@ EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer,
 	const eid_pades_opts *o = &o_local;
 	eid_cades_opts co = EID_CADES_OPTS_INIT;
 	eid_pades_prep *p = NULL;
-	pdf_doc *doc = NULL;
-	update u;
-	EVP_MD_CTX *md = NULL;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
-	size_t cms_max, hex_len, br_at = 0, contents_at = 0;
-	char br[64];
-	uint64_t c0, c1, end;
-	int eol, rc;
+	size_t cms_max, hex_len;
+	int rc;
 
 	if (out == NULL || signer == NULL || in_path == NULL || out_path == NULL)
 		return eid_error__set(EID_EINVAL, "eid_pades_prepare: NULL argument");
@@ -937,87 +1051,58 @@ EID_EXTERN int eid_pades_prepare(eid_pades_prep **out, const eid_signer *signer,
 		cms_max += TIMESTAMP_ROOM;
 	hex_len = 2 * (cms_max + CONTENTS_MARGIN);
 
-	if ((rc = pdf_doc_open(&doc, in_path)) < 0)
-		return rc;
-	if (doc->recovered) {
-		pdf_doc_free(doc);
-		return eid_error__set(EID_EFORMAT,
-				      "'%s' has a damaged cross-reference table; repair it (for example with qpdf) before signing",
-				      in_path);
-	}
-	memset(&u, 0, sizeof(u));
-	if ((rc = check_permissions(doc, o)) < 0)
-		goto out;
-	p = calloc(1, sizeof(*p));
-	md = EVP_MD_CTX_new();
-	if (p == NULL || md == NULL) {
-		rc = eid_error__set(EID_ENOMEM, NULL);
-		goto out;
-	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
 	p->of.fd = -1;
-	/* The new revision starts on a fresh line. */
-	{
-		unsigned char last = '\n';
-
-		if (doc->size > 0 && (rc = pdf_doc_read(doc, doc->size - 1, &last, 1)) < 0)
-			goto out;
-		eol = last != '\n' && last != '\r';
-	}
-	u.base = doc->size; /* the body starts where the input ends (with a newline if it lacks one) */
-	if (eol && (rc = eid_buf__puts(&u.body, "\n")) < 0)
-		goto out;
-	if ((rc = compose(doc, &u, o, eid_signer_name(signer), hex_len, &br_at, &contents_at)) < 0)
-		goto out;
-	if (doc->recovered) { /* an object pointed nowhere: the reader fell back to scanning */
-		rc = eid_error__set(EID_EFORMAT,
-				    "'%s' has a damaged cross-reference table; repair it (for example with qpdf) before signing",
-				    in_path);
-		goto out;
-	}
-
-	/* The byte ranges: everything but the hex of /Contents (its < and > included in the gap). */
-	c0 = u.base + contents_at;
-	c1 = c0 + hex_len + 2;
-	end = u.base + u.body.len;
-	if (end > 9999999999ull) {
-		rc = eid_error__set(EID_ETOOBIG, "a PDF of more than 9,999,999,999 bytes");
-		goto out;
-	}
-	snprintf(br, sizeof(br), "[0 %010llu %010llu %010llu]", (unsigned long long)c0, (unsigned long long)c1,
-		 (unsigned long long)(end - c1));
-	memcpy(u.body.data + br_at, br, strlen(BYTERANGE_PLACEHOLDER));
-
-	/* Write once, hashing both ranges on the way. */
 	if ((rc = eid_io__out_open(&p->of, out_path)) < 0)
 		goto out;
-	if (!EVP_DigestInit_ex(md, eid_hash__md(o->hash), NULL)) {
-		rc = eid_error__ossl(EID_EINTERNAL, "digest init failed");
+	if ((rc = append_revision(in_path, &p->of, o, eid_signer_name(signer), 0, hex_len, digest, &dlen,
+				  &p->contents_off)) < 0)
 		goto out;
-	}
-	if ((rc = copy_and_hash(doc, &p->of, md)) < 0)
-		goto out;
-	if ((rc = eid_io__out_write(&p->of, u.body.data, u.body.len)) < 0)
-		goto out;
-	if (!EVP_DigestUpdate(md, u.body.data, contents_at) ||
-	    !EVP_DigestUpdate(md, u.body.data + contents_at + hex_len + 2, u.body.len - contents_at - hex_len - 2) ||
-	    !EVP_DigestFinal_ex(md, digest, &dlen)) {
-		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
-		goto out;
-	}
 	if ((rc = eid_cades_prepare_digest(&p->cms, signer, digest, dlen, &co)) < 0)
 		goto out;
-	p->contents_off = c0;
 	p->contents_hex = hex_len;
 	*out = p;
 	p = NULL;
-	EID_LOG_D("PAdES: %zu bytes appended to '%s', /Contents of %zu hex digits at %llu", u.body.len, in_path,
-		  hex_len, (unsigned long long)c0);
 out:
-	EVP_MD_CTX_free(md);
-	eid_buf_clear(&u.body);
-	free(u.objs);
-	pdf_doc_free(doc);
 	eid_pades_prep_free(p);
+	return rc;
+}
+
+int pdf_add_doc_timestamp(const char *in_path, eid_outfile *of, eid_online *online, eid_hash hash)
+{
+	eid_pades_opts o = EID_PADES_OPTS_INIT;
+	eid_buf token = EID_BUF_INIT;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	size_t room = TIMESTAMP_ROOM;
+	uint64_t contents_off = 0;
+	int attempt, fits = 0, rc = EID_OK;
+
+	o.hash = hash;
+	if (eid_hash_size(hash) == 0)
+		return eid_error__set(EID_EINVAL, "unknown hash %d", (int)hash);
+	/* The token's size is known only once the TSA answered over the final bytes: a token that
+	 * outgrows the room (a TSA with a long chain) is asked for again with room for it. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (attempt > 0 && (ftruncate(of->fd, 0) != 0 || lseek(of->fd, 0, SEEK_SET) != 0))
+			return eid_error__set(EID_EIO, "cannot rewrite '%s': %s", of->path, strerror(errno));
+		if ((rc = append_revision(in_path, of, &o, NULL, 1, 2 * (room + CONTENTS_MARGIN), digest, &dlen,
+					  &contents_off)) < 0)
+			return rc;
+		eid_buf_clear(&token);
+		if ((rc = eid_online_timestamp(online, hash, digest, dlen, &token)) < 0)
+			return rc;
+		if ((fits = token.len <= room + CONTENTS_MARGIN))
+			break;
+		room = token.len + CONTENTS_MARGIN;
+	}
+	if (!fits)
+		rc = eid_error__set(EID_EINTERNAL, "the document timestamp (%zu bytes) does not fit the reserved /Contents",
+				    token.len);
+	else
+		rc = fill_contents(of, contents_off, token.data, token.len);
+	eid_buf_clear(&token);
 	return rc;
 }
 
@@ -1031,11 +1116,7 @@ EID_EXTERN int eid_pades_prep_digest(const eid_pades_prep *p, const unsigned cha
 
 EID_EXTERN int eid_pades_complete(eid_pades_prep *p, const unsigned char *sig, size_t sig_len)
 {
-	static const char hex[] = "0123456789abcdef";
 	eid_buf cms = EID_BUF_INIT;
-	char *text;
-	size_t i;
-	ssize_t n;
 	int rc;
 
 	if (p == NULL || sig == NULL)
@@ -1049,22 +1130,9 @@ EID_EXTERN int eid_pades_complete(eid_pades_prep *p, const unsigned char *sig, s
 		return eid_error__set(EID_EINTERNAL, "the signature (%zu bytes) does not fit the reserved /Contents (%zu)",
 				      cms.len, p->contents_hex / 2);
 	}
-	text = malloc(2 * cms.len);
-	if (text == NULL) {
-		eid_buf_clear(&cms);
-		return eid_error__set(EID_ENOMEM, NULL);
-	}
-	for (i = 0; i < cms.len; i++) {
-		text[2 * i] = hex[cms.data[i] >> 4];
-		text[2 * i + 1] = hex[cms.data[i] & 15];
-	}
-	n = pwrite(p->of.fd, text, 2 * cms.len, (off_t)(p->contents_off + 1));
-	free(text);
+	rc = fill_contents(&p->of, p->contents_off, cms.data, cms.len);
 	eid_buf_clear(&cms);
-	if (n != (ssize_t)(2 * i))
-		return eid_error__set(EID_EIO, "cannot write the signature into '%s': %s", p->of.path,
-				      n < 0 ? strerror(errno) : "short write");
-	if ((rc = eid_io__out_commit(&p->of)) < 0)
+	if (rc < 0 || (rc = eid_io__out_commit(&p->of)) < 0)
 		return rc;
 	p->done = 1;
 	return EID_OK;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "eid/online.h"
 #include "../common/common.h"
 
 /* Limits against hostile input. */
@@ -22,6 +23,9 @@
 #define PDF_MAX_PAGES_DEPTH 64        /* page tree depth */
 #define PDF_MAX_FIELDS_DEPTH 32       /* form field tree depth */
 #define PDF_MAX_FIELDS 10000          /* form fields visited in one walk */
+#define PDF_MAX_DSS_ITEMS 4096        /* certificates, OCSP responses and CRLs read from a DSS */
+#define PDF_MAX_DSS_ITEM (16u << 20)  /* decoded size of one of them */
+#define PDF_MAX_DSS_TOTAL (128u << 20) /* and of all of them */
 
 typedef enum pdf_type {
 	PDF_NULL = 0,
@@ -180,5 +184,49 @@ int pdf_parse_object(const unsigned char *p, size_t len, pdf_obj **out, size_t *
 
 /* Serialize an object in PDF syntax (streams: not supported; dictionaries and arrays recursively). */
 int pdf_obj_write(const pdf_obj *o, eid_buf *out);
+
+/* ---- incremental updates, composed in memory (pades.c) ---- */
+
+typedef struct pdf_new_obj {
+	uint32_t num;
+	uint16_t gen;
+	uint64_t offset;          /* output offset of "N G obj" */
+} pdf_new_obj;
+
+typedef struct pdf_update {
+	uint64_t base;            /* output offset of body.data[0] */
+	eid_buf body;
+	pdf_new_obj *objs;
+	size_t n;
+} pdf_update;
+
+/* Start object @num at the end of the body ("N G obj\n"); the caller writes it and "endobj". */
+int pdf_update_begin(pdf_update *u, uint32_t num, uint16_t gen);
+/* A whole object (no stream). */
+int pdf_update_object(pdf_update *u, uint32_t num, uint16_t gen, const pdf_obj *o);
+/* The xref section, trailer and %%EOF of the new revision in the previous one's style; @size: the new /Size. */
+int pdf_update_xref(pdf_doc *doc, pdf_update *u, uint32_t *size);
+/* The generation of object @num in use (0 when none). */
+uint16_t pdf_doc_gen(const pdf_doc *doc, uint32_t num);
+/* Copy the document's bytes to @of. */
+int pdf_doc_copy(pdf_doc *doc, eid_outfile *of);
+
+/*
+ * A document timestamp (ISO 32000-2 12.8.5; /SubFilter /ETSI.RFC3161): a new
+ * invisible signature field whose value's /Contents is a token from
+ * @online's TSA over the byte ranges, appended to @in_path as a new revision
+ * and written to @of (opened by the caller, not committed).
+ */
+int pdf_add_doc_timestamp(const char *in_path, eid_outfile *of, eid_online *online, eid_hash hash);
+
+/* ---- long-term validation data (ltv.c) ---- */
+
+struct eid_vdata;
+/*
+ * The certificates, OCSP responses and CRLs of the catalog's /DSS into @out
+ * (bounded by PDF_MAX_DSS_*; an element that cannot be read is skipped with a
+ * warning).  EID_ENOTFOUND when the document has no DSS.
+ */
+int pdf_dss_read(pdf_doc *doc, struct eid_vdata *out);
 
 #endif

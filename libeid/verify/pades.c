@@ -4,6 +4,13 @@
  * (the Universal Signature Forgery defence), then its CMS is validated over
  * the byte ranges like a CAdES signature, and what the file holds beyond the
  * signed revision is reported.
+ *
+ * Long-term data: the catalog's /DSS (read bounded) goes to every signature's
+ * validation as the data it carries, and the document timestamps
+ * (/SubFilter /ETSI.RFC3161) are checked first, over their own byte ranges:
+ * the earliest that holds and covers a signature's revision is its archive
+ * timestamp.  Document timestamps are not reported as signatures; one that
+ * does not hold is a warning on each signature it would cover.
  */
 #include "config.h"
 
@@ -13,8 +20,21 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+
 #include "../pdf/pdf.h"
 #include "verify.h"
+
+#define MAX_DOC_TIMESTAMPS 256
+
+/* A document timestamp, checked. */
+typedef struct doc_ts {
+	uint64_t end;              /* where the revision it covers ends */
+	char field[104];
+	eid_tst_result res;
+} doc_ts;
 
 
 typedef struct walk {
@@ -33,6 +53,11 @@ typedef struct walk {
 		size_t first, n;
 	} *groups;
 	size_t ngroups;
+	eid_vdata dss;             /* the catalog's /DSS */
+	int have_dss;
+	uint64_t dss_end;          /* the end of the revision that last wrote the DSS (or the catalog holding it) */
+	doc_ts *dts;               /* the document timestamps */
+	size_t ndts;
 } walk;
 
 /* D:YYYYMMDDHHmmSSOHH'mm' -> seconds since 1970, or -1. */
@@ -607,38 +632,215 @@ static void judge_changes(walk *w, uint64_t signed_end, size_t first)
 	pdf_doc_free(old);
 }
 
+/*
+ * Is /ByteRange two ranges, from the start, whose gap is exactly the
+ * dictionary's own /Contents?  The four numbers into @v, or a message.
+ */
+static const char *check_ranges(pdf_doc *doc, pdf_obj *sig, uint64_t v[4], pdf_obj **contents)
+{
+	pdf_obj *br = pdf_doc_resolve(doc, pdf_dict_get(sig, "ByteRange"));
+
+	*contents = pdf_doc_resolve(doc, pdf_dict_get(sig, "Contents"));
+	eid_error_clear();
+	if (br == NULL || br->type != PDF_ARRAY || br->u.arr.n != 4 || !int_of(br->u.arr.items[0], &v[0]) ||
+	    !int_of(br->u.arr.items[1], &v[1]) || !int_of(br->u.arr.items[2], &v[2]) ||
+	    !int_of(br->u.arr.items[3], &v[3]) || v[0] != 0 || v[1] >= v[2] || v[2] + v[3] > doc->size ||
+	    v[2] + v[3] < v[2])
+		return "/ByteRange is missing or malformed";
+	if (*contents == NULL || (*contents)->type != PDF_STRING || (*contents)->u.str.len == 0)
+		return "/Contents is missing";
+	if (!gap_is_contents(doc, v[1], v[2], *contents))
+		return "the gap in /ByteRange is not the signature's own /Contents";
+	return NULL;
+}
+
+/*
+ * A document timestamp's token (zero padded) over the byte ranges of the
+ * file: the checks of eid_verify__timestamp, which takes its data in
+ * memory, here over the ranges hashed from the file.
+ */
+static int doc_ts_token(const char *path, const uint64_t *ranges, const pdf_obj *contents, const eid_verify_opts *o,
+			eid_tst_result *res)
+{
+	const unsigned char *der = contents->u.str.p, *p = der;
+	PKCS7 *token = d2i_PKCS7(NULL, &p, (long)contents->u.str.len);
+	TS_TST_INFO *tst = token ? PKCS7_to_TS_TST_INFO(token) : NULL;
+	TS_VERIFY_CTX *ctx = NULL;
+	STACK_OF(X509) *signers = NULL;
+	X509_STORE *store;
+	const EVP_MD *md;
+	unsigned char *imprint = NULL;
+	unsigned int il = 0;
+	size_t i;
+	int rc = EID_OK;
+
+	memset(res, 0, sizeof(*res));
+	res->gen_time = -1;
+	for (i = (size_t)(p - der); tst != NULL && i < contents->u.str.len; i++)
+		if (der[i] != 0)
+			break;
+	if (tst == NULL || i < contents->u.str.len) {
+		snprintf(res->why, sizeof(res->why), "its /Contents is not a timestamp token");
+		goto out;
+	}
+	res->gen_time = eid_cert__epoch(TS_TST_INFO_get_time(tst));
+	if ((signers = PKCS7_get0_signers(token, NULL, 0)) != NULL && sk_X509_num(signers) == 1) {
+		char *name = eid_cert__name(X509_get_subject_name(sk_X509_value(signers, 0)));
+
+		snprintf(res->tsa, sizeof(res->tsa), "%s", name ? name : "?");
+		free(name);
+	}
+	ERR_clear_error();
+	md = EVP_get_digestbyobj(TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(tst))->algorithm);
+	if (md == NULL || EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1) {
+		snprintf(res->why, sizeof(res->why), "its message imprint uses %s", md ? EVP_MD_get0_name(md) : "an unknown hash");
+		goto out;
+	}
+	if ((imprint = OPENSSL_malloc(EVP_MAX_MD_SIZE)) == NULL) {
+		rc = eid_error__set(EID_ENOMEM, NULL);
+		goto out;
+	}
+	if ((rc = eid_verify__digest_ranges(path, ranges, 2, md, imprint, &il)) < 0)
+		goto out;
+	if (o == NULL || o->trust == NULL || eid_trust_count(o->trust) == 0) {
+		const ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
+
+		res->imprint_ok = (unsigned)ASN1_STRING_length(m) == il && memcmp(ASN1_STRING_get0_data(m), imprint, il) == 0;
+		snprintf(res->why, sizeof(res->why), "no trust anchors were given for the TSA");
+		goto out;
+	}
+	if ((ctx = TS_VERIFY_CTX_new()) == NULL || (store = eid_pki__store(o->trust)) == NULL || !X509_STORE_up_ref(store)) {
+		rc = eid_error__set(EID_ENOMEM, NULL);
+		goto out;
+	}
+	TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
+	TS_VERIFY_CTX_set_store(ctx, store);
+	TS_VERIFY_CTX_set_imprint(ctx, imprint, il);
+	imprint = NULL; /* the context owns it */
+	{
+		STACK_OF(X509) *extra = eid_pki__intermediates(o->trust);
+
+		if (extra != NULL)
+			TS_VERIFY_CTS_set_certs(ctx, extra);
+	}
+	if (TS_RESP_verify_token(ctx, token) == 1) {
+		res->ok = res->imprint_ok = 1;
+	} else {
+		unsigned long e = ERR_peek_last_error();
+		int reason = ERR_GET_REASON(e);
+
+		res->imprint_ok = reason != TS_R_MESSAGE_IMPRINT_MISMATCH;
+		snprintf(res->why, sizeof(res->why), "%s",
+			 reason == TS_R_MESSAGE_IMPRINT_MISMATCH ? "it was made over other bytes than its byte ranges"
+			 : reason == TS_R_CERTIFICATE_VERIFY_ERROR ? "the TSA's certificate does not chain to a trust anchor, or has expired"
+			 : reason == TS_R_TSA_UNTRUSTED ? "its signer is not a time-stamping authority (extended key usage)"
+			 : reason == TS_R_ESS_SIGNING_CERTIFICATE_ERROR
+				 ? "its signing-certificate attribute does not name its signer"
+			 : e ? ERR_reason_error_string(e) : "it does not verify");
+	}
+out:
+	ERR_clear_error();
+	OPENSSL_free(imprint);
+	sk_X509_free(signers);
+	TS_VERIFY_CTX_free(ctx);
+	TS_TST_INFO_free(tst);
+	PKCS7_free(token);
+	return rc;
+}
+
+/* Each document timestamp, checked once, before the signatures it covers. */
+static int on_doc_ts(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
+{
+	walk *w = ctx;
+	pdf_obj *v, *t, *contents = NULL;
+	uint64_t r[4], ranges[4];
+	const char *bad;
+	doc_ts *grown, *d;
+	int rc;
+
+	(void)item;
+	if (ft == NULL || strcmp(ft, "Sig") != 0 || pdf_dict_get(f, "V") == NULL)
+		return 0;
+	v = pdf_doc_resolve(doc, pdf_dict_get(f, "V"));
+	eid_error_clear();
+	if (v == NULL || v->type != PDF_DICT || !pdf_name_is(pdf_doc_resolve(doc, pdf_dict_get(v, "SubFilter")), "ETSI.RFC3161"))
+		return 0;
+	if (w->ndts >= MAX_DOC_TIMESTAMPS) {
+		EID_LOG_W("more than %d document timestamps: the rest is not checked", MAX_DOC_TIMESTAMPS);
+		return 0;
+	}
+	if ((grown = realloc(w->dts, (w->ndts + 1) * sizeof(*grown))) == NULL)
+		return eid_error__set(EID_ENOMEM, NULL);
+	w->dts = grown;
+	d = memset(&grown[w->ndts++], 0, sizeof(*d));
+	d->res.gen_time = -1;
+	t = pdf_doc_resolve(doc, pdf_dict_get(f, "T"));
+	eid_error_clear();
+	if (t != NULL && t->type == PDF_STRING)
+		snprintf(d->field, sizeof(d->field), "%.*s", (int)(t->u.str.len < 100 ? t->u.str.len : 100), t->u.str.p);
+	else
+		snprintf(d->field, sizeof(d->field), "?");
+	if ((bad = check_ranges(doc, v, r, &contents)) != NULL) {
+		snprintf(d->res.why, sizeof(d->res.why), "%s", bad);
+		return 0; /* end stays 0: what it would cover is not known, so it is a warning on every signature */
+	}
+	d->end = r[2] + r[3];
+	ranges[0] = 0;
+	ranges[1] = r[1];
+	ranges[2] = r[2];
+	ranges[3] = r[3];
+	if ((rc = doc_ts_token(doc->path, ranges, contents, w->o, &d->res)) < 0)
+		return rc;
+	EID_LOG_D("field '%s': a document timestamp up to byte %llu: %s%s", d->field, (unsigned long long)d->end,
+		  d->res.ok ? "holds" : "does not hold: ", d->res.ok ? "" : d->res.why);
+	return 0;
+}
+
+/* The end of the revision that last wrote the DSS: its own object's, or the catalog's when it is direct. */
+static uint64_t dss_revision_end(pdf_doc *doc)
+{
+	pdf_obj *root = pdf_doc_root(doc), *ref = root ? pdf_dict_get(root, "DSS") : NULL;
+	pdf_obj *rootref = pdf_dict_get(doc->trailer, "Root");
+	uint32_t num = ref != NULL && ref->type == PDF_REF ? ref->u.ref.num
+		     : rootref != NULL && rootref->type == PDF_REF ? rootref->u.ref.num : UINT32_MAX;
+
+	eid_error_clear();
+	if (num >= doc->xref_size || doc->xref[num].revision >= doc->nrevs)
+		return UINT64_MAX; /* not known: no document timestamp counts as covering it */
+	return doc->revs[doc->xref[num].revision].end;
+}
+
+/* The earliest document timestamp that holds and covers the revision ending at @end, or NULL. */
+static const eid_tst_result *archive_for(const walk *w, uint64_t end)
+{
+	const eid_tst_result *best = NULL;
+	size_t i;
+
+	for (i = 0; i < w->ndts; i++)
+		if (w->dts[i].res.ok && w->dts[i].end >= end && (best == NULL || w->dts[i].res.gen_time < best->gen_time))
+			best = &w->dts[i].res;
+	return best;
+}
+
 static void check_signature(walk *w, pdf_obj *sig, uint32_t sig_num, const char *field)
 {
 	pdf_doc *doc = w->doc;
-	pdf_obj *br = pdf_doc_resolve(doc, pdf_dict_get(sig, "ByteRange"));
-	pdf_obj *contents = pdf_doc_resolve(doc, pdf_dict_get(sig, "Contents"));
+	pdf_obj *contents = NULL;
 	pdf_obj *sub = pdf_doc_resolve(doc, pdf_dict_get(sig, "SubFilter"));
 	uint64_t v[4], ranges[4], signed_end;
 	eid_cms_input in;
 	size_t first = w->r->n, i, later = 0;
+	const char *bad;
 	int rc, certifies;
 
-	if (pdf_name_is(sub, "ETSI.RFC3161")) {
-		EID_LOG_I("field '%s': a document timestamp (not validated yet)", field);
-		return;
-	}
+	if (pdf_name_is(sub, "ETSI.RFC3161"))
+		return; /* a document timestamp: checked already, reported with the signatures it covers */
 	if (!pdf_name_is(sub, "ETSI.CAdES.detached") && !pdf_name_is(sub, "adbe.pkcs7.detached")) {
 		fail_new(w, "signature field '%s': unsupported /SubFilter", field);
 		return;
 	}
-	if (br == NULL || br->type != PDF_ARRAY || br->u.arr.n != 4 || !int_of(br->u.arr.items[0], &v[0]) ||
-	    !int_of(br->u.arr.items[1], &v[1]) || !int_of(br->u.arr.items[2], &v[2]) ||
-	    !int_of(br->u.arr.items[3], &v[3]) || v[0] != 0 || v[1] >= v[2] || v[2] + v[3] > doc->size ||
-	    v[2] + v[3] < v[2]) {
-		fail_new(w, "signature field '%s': /ByteRange is missing or malformed", field);
-		return;
-	}
-	if (contents == NULL || contents->type != PDF_STRING || contents->u.str.len == 0) {
-		fail_new(w, "signature field '%s': /Contents is missing", field);
-		return;
-	}
-	if (!gap_is_contents(doc, v[1], v[2], contents)) {
-		fail_new(w, "signature field '%s': the gap in /ByteRange is not the signature's own /Contents", field);
+	if ((bad = check_ranges(doc, sig, v, &contents)) != NULL) {
+		fail_new(w, "signature field '%s': %s", field, bad);
 		return;
 	}
 	ranges[0] = 0;
@@ -651,6 +853,11 @@ static void check_signature(walk *w, pdf_obj *sig, uint32_t sig_num, const char 
 	in.nranges = 2;
 	in.zero_padding = 1;
 	in.format = "PAdES";
+	in.vd = w->have_dss ? &w->dss : NULL;
+	/* a document timestamp over this revision proves the signature existed (B-T); one that also covers
+	 * the DSS is an archive timestamp (B-LTA) */
+	in.poe = archive_for(w, v[2] + v[3]);
+	in.archive = archive_for(w, v[2] + v[3] > w->dss_end ? v[2] + v[3] : w->dss_end);
 	rc = eid_verify__cms(w->r, contents->u.str.p, contents->u.str.len, &in, w->o);
 	if (rc == EID_EFORMAT || rc == EID_ETOOBIG) {
 		char why[512];
@@ -680,6 +887,10 @@ static void check_signature(walk *w, pdf_obj *sig, uint32_t sig_num, const char 
 		eid_sig_report *s = w->r->sigs[i];
 
 		eid_sig__set(&s->field, field);
+		for (size_t k = 0; k < w->ndts; k++)
+			if (!w->dts[k].res.ok && (w->dts[k].end == 0 || w->dts[k].end >= signed_end))
+				eid_sig__warn(s, "the document timestamp in field '%s'%s%s does not hold: %s", w->dts[k].field,
+					      w->dts[k].res.tsa[0] ? " by " : "", w->dts[k].res.tsa, w->dts[k].res.why);
 		if (certifies)
 			s->certification = w->cert_p;
 		else if (pdf_sig_docmdp(doc, sig) != 0)
@@ -798,12 +1009,22 @@ int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o)
 		EID_LOG_W("'%s': the certification (/Perms /DocMDP) cannot be read: %s", path, eid_error_last()->message);
 		eid_error_clear();
 	}
-	rc = pdf_doc_fields(doc, on_field, &w);
+	rc = pdf_dss_read(doc, &w.dss);
+	w.have_dss = rc == EID_OK;
+	w.dss_end = w.have_dss ? dss_revision_end(doc) : 0;
+	if (rc == EID_ENOTFOUND)
+		rc = EID_OK;
+	if (rc == EID_OK)
+		rc = pdf_doc_fields(doc, on_doc_ts, &w);
+	if (rc == EID_OK)
+		rc = pdf_doc_fields(doc, on_field, &w);
 	if (rc == EID_OK)
 		check_certification_first(&w);
 	if (rc == EID_OK)
 		rc = order_by_revision(&w);
 	free(w.groups);
+	free(w.dts);
+	eid_vdata__clear(&w.dss);
 	if (rc == EID_OK && r->n == 0)
 		rc = eid_error__set(EID_ENOTFOUND, "'%s' holds no signature", path);
 	if (rc == EID_OK && doc->recovered)
