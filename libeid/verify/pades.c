@@ -654,99 +654,6 @@ static const char *check_ranges(pdf_doc *doc, pdf_obj *sig, uint64_t v[4], pdf_o
 	return NULL;
 }
 
-/*
- * A document timestamp's token (zero padded) over the byte ranges of the
- * file: the checks of eid_verify__timestamp, which takes its data in
- * memory, here over the ranges hashed from the file.
- */
-static int doc_ts_token(const char *path, const uint64_t *ranges, const pdf_obj *contents, const eid_verify_opts *o,
-			eid_tst_result *res)
-{
-	const unsigned char *der = contents->u.str.p, *p = der;
-	PKCS7 *token = d2i_PKCS7(NULL, &p, (long)contents->u.str.len);
-	TS_TST_INFO *tst = token ? PKCS7_to_TS_TST_INFO(token) : NULL;
-	TS_VERIFY_CTX *ctx = NULL;
-	STACK_OF(X509) *signers = NULL;
-	X509_STORE *store;
-	const EVP_MD *md;
-	unsigned char *imprint = NULL;
-	unsigned int il = 0;
-	size_t i;
-	int rc = EID_OK;
-
-	memset(res, 0, sizeof(*res));
-	res->gen_time = -1;
-	for (i = (size_t)(p - der); tst != NULL && i < contents->u.str.len; i++)
-		if (der[i] != 0)
-			break;
-	if (tst == NULL || i < contents->u.str.len) {
-		snprintf(res->why, sizeof(res->why), "its /Contents is not a timestamp token");
-		goto out;
-	}
-	res->gen_time = eid_cert__epoch(TS_TST_INFO_get_time(tst));
-	if ((signers = PKCS7_get0_signers(token, NULL, 0)) != NULL && sk_X509_num(signers) == 1) {
-		char *name = eid_cert__name(X509_get_subject_name(sk_X509_value(signers, 0)));
-
-		snprintf(res->tsa, sizeof(res->tsa), "%s", name ? name : "?");
-		free(name);
-	}
-	ERR_clear_error();
-	md = EVP_get_digestbyobj(TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(tst))->algorithm);
-	if (md == NULL || EVP_MD_get_type(md) == NID_md5 || EVP_MD_get_type(md) == NID_sha1) {
-		snprintf(res->why, sizeof(res->why), "its message imprint uses %s", md ? EVP_MD_get0_name(md) : "an unknown hash");
-		goto out;
-	}
-	if ((imprint = OPENSSL_malloc(EVP_MAX_MD_SIZE)) == NULL) {
-		rc = eid_error__set(EID_ENOMEM, NULL);
-		goto out;
-	}
-	if ((rc = eid_verify__digest_ranges(path, ranges, 2, md, imprint, &il)) < 0)
-		goto out;
-	if (o == NULL || o->trust == NULL || eid_trust_count(o->trust) == 0) {
-		const ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
-
-		res->imprint_ok = (unsigned)ASN1_STRING_length(m) == il && memcmp(ASN1_STRING_get0_data(m), imprint, il) == 0;
-		snprintf(res->why, sizeof(res->why), "no trust anchors were given for the TSA");
-		goto out;
-	}
-	if ((ctx = TS_VERIFY_CTX_new()) == NULL || (store = eid_pki__store(o->trust)) == NULL || !X509_STORE_up_ref(store)) {
-		rc = eid_error__set(EID_ENOMEM, NULL);
-		goto out;
-	}
-	TS_VERIFY_CTX_set_flags(ctx, TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_IMPRINT);
-	TS_VERIFY_CTX_set_store(ctx, store);
-	TS_VERIFY_CTX_set_imprint(ctx, imprint, il);
-	imprint = NULL; /* the context owns it */
-	{
-		STACK_OF(X509) *extra = eid_pki__intermediates(o->trust);
-
-		if (extra != NULL)
-			TS_VERIFY_CTS_set_certs(ctx, extra);
-	}
-	if (TS_RESP_verify_token(ctx, token) == 1) {
-		res->ok = res->imprint_ok = 1;
-	} else {
-		unsigned long e = ERR_peek_last_error();
-		int reason = ERR_GET_REASON(e);
-
-		res->imprint_ok = reason != TS_R_MESSAGE_IMPRINT_MISMATCH;
-		snprintf(res->why, sizeof(res->why), "%s",
-			 reason == TS_R_MESSAGE_IMPRINT_MISMATCH ? "it was made over other bytes than its byte ranges"
-			 : reason == TS_R_CERTIFICATE_VERIFY_ERROR ? "the TSA's certificate does not chain to a trust anchor, or has expired"
-			 : reason == TS_R_TSA_UNTRUSTED ? "its signer is not a time-stamping authority (extended key usage)"
-			 : reason == TS_R_ESS_SIGNING_CERTIFICATE_ERROR
-				 ? "its signing-certificate attribute does not name its signer"
-			 : e ? ERR_reason_error_string(e) : "it does not verify");
-	}
-out:
-	ERR_clear_error();
-	OPENSSL_free(imprint);
-	sk_X509_free(signers);
-	TS_VERIFY_CTX_free(ctx);
-	TS_TST_INFO_free(tst);
-	PKCS7_free(token);
-	return rc;
-}
 
 /* Each document timestamp, checked once, before the signatures it covers. */
 static int on_doc_ts(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, void *ctx)
@@ -789,7 +696,8 @@ static int on_doc_ts(pdf_doc *doc, pdf_obj *item, pdf_obj *f, const char *ft, vo
 	ranges[1] = r[1];
 	ranges[2] = r[2];
 	ranges[3] = r[3];
-	if ((rc = doc_ts_token(doc->path, ranges, contents, w->o, &d->res)) < 0)
+	if ((rc = eid_verify__timestamp_ranges(contents->u.str.p, contents->u.str.len, doc->path, ranges, 2, w->o,
+						&d->res)) < 0)
 		return rc;
 	EID_LOG_D("field '%s': a document timestamp up to byte %llu: %s%s", d->field, (unsigned long long)d->end,
 		  d->res.ok ? "holds" : "does not hold: ", d->res.ok ? "" : d->res.why);

@@ -16,8 +16,27 @@
 #include "../pki/pki.h"
 #include "verify.h"
 
-int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
-			  const eid_verify_opts *o, eid_tst_result *res)
+/* Where the time-stamped bytes are: in memory, or byte ranges of a file. */
+typedef struct imprint_src {
+	const unsigned char *data;
+	size_t dlen;
+	const char *path;
+	const uint64_t *ranges;
+	size_t nranges;
+} imprint_src;
+
+static int imprint_of(const imprint_src *src, const EVP_MD *md, unsigned char *out, unsigned int *len)
+{
+	if (src->path != NULL)
+		return eid_verify__digest_ranges(src->path, src->ranges, src->nranges, md, out, len);
+	if (!EVP_Digest(src->data, src->dlen, out, len, md, NULL))
+		return eid_error__ossl(EID_EINTERNAL, "digest failed");
+	return EID_OK;
+}
+
+/* The token in @der (zero bytes may follow its DER when @zero_padding) over the bytes of @src. */
+static int check_token(const unsigned char *der, size_t len, int zero_padding, const imprint_src *src,
+		       const eid_verify_opts *o, eid_tst_result *res)
 {
 	const unsigned char *p = der;
 	PKCS7 *token = d2i_PKCS7(NULL, &p, (long)len);
@@ -32,6 +51,8 @@ int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned c
 
 	memset(res, 0, sizeof(*res));
 	res->gen_time = -1;
+	while (tst != NULL && zero_padding && p < der + len && *p == 0)
+		p++;
 	if (tst == NULL || p != der + len) {
 		snprintf(res->why, sizeof(res->why), "not a timestamp token");
 		goto out;
@@ -53,10 +74,8 @@ int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned c
 		rc = eid_error__set(EID_ENOMEM, NULL);
 		goto out;
 	}
-	if (!EVP_Digest(data, dlen, imprint, &il, md, NULL)) {
-		rc = eid_error__ossl(EID_EINTERNAL, "digest failed");
+	if ((rc = imprint_of(src, md, imprint, &il)) < 0)
 		goto out;
-	}
 	if (o == NULL || o->trust == NULL || eid_trust_count(o->trust) == 0) {
 		/* the imprint still tells whether it covers this signature */
 		const ASN1_OCTET_STRING *m = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(tst));
@@ -102,4 +121,20 @@ out:
 	TS_TST_INFO_free(tst);
 	PKCS7_free(token);
 	return rc;
+}
+
+int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
+			  const eid_verify_opts *o, eid_tst_result *res)
+{
+	imprint_src src = { data, dlen, NULL, NULL, 0 };
+
+	return check_token(der, len, 0, &src, o, res);
+}
+
+int eid_verify__timestamp_ranges(const unsigned char *der, size_t len, const char *path, const uint64_t *ranges,
+				 size_t nranges, const eid_verify_opts *o, eid_tst_result *res)
+{
+	imprint_src src = { NULL, 0, path, ranges, nranges };
+
+	return check_token(der, len, 1, &src, o, res);
 }
