@@ -1160,6 +1160,17 @@ out_free_ctx:
 	return rc;
 }
 
+int asic_zip_feed(asic_zip *z, size_t i, EVP_MD_CTX *md)
+{
+	const asic_entry *e = file_at(z, i);
+
+	if (md == NULL)
+		return eid_error__set(EID_EINVAL, "asic_zip_feed: NULL argument");
+	if (e == NULL)
+		return eid_error__set(EID_EINVAL, "asic_zip_feed: no file %zu", i);
+	return stream_entry(z, e, sink_md, md);
+}
+
 int asic_zip_mimetype(const asic_zip *z, char *type, size_t type_size, int *ok, char *why, size_t why_size)
 {
 	size_t n;

@@ -99,6 +99,8 @@ int asic_zip_read(asic_zip *z, size_t i, size_t max, eid_buf *out);
  * (EVP_MAX_MD_SIZE bytes) and *len.  Same checks as asic_zip_read().
  */
 int asic_zip_digest(asic_zip *z, size_t i, const EVP_MD *md, unsigned char *out, unsigned int *len);
+/* The same into a digest already started (@md updated, not finalized): a file among other data. */
+int asic_zip_feed(asic_zip *z, size_t i, EVP_MD_CTX *md);
 
 /*
  * The container's declared type: "mimetype" must be entry 0 of the central

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "../asic/zip.h"
+#include "../xades/xades.h"
 #include "../xml/xml.h"
 #include "verify.h"
+
 
 typedef struct entries {
 	asic_zip *zip;
@@ -29,6 +31,24 @@ static int entry_digest(void *ctx, const char *name, const EVP_MD *md, unsigned 
 		return eid_error__set(EID_ENOTFOUND, "the container holds no '%.200s'", name);
 	if ((rc = asic_zip_digest(e->zip, i, md, out, len)) == EID_OK)
 		e->covered[i] = 1;
+	return rc;
+}
+
+/* The bytes of an entry, for archive timestamps (which cover the data objects whole). */
+static int entry_bytes(void *ctx, const char *name, EVP_MD_CTX *md, eid_buf *out)
+{
+	entries *e = ctx;
+	eid_buf tmp = EID_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (asic_zip_find(e->zip, name, &i) < 0)
+		return eid_error__set(EID_ENOTFOUND, "the container holds no '%.200s'", name);
+	if (md != NULL)
+		return asic_zip_feed(e->zip, i, md);
+	if ((rc = asic_zip_read(e->zip, i, EID_XADES_ATS_MAX_INPUT - out->len, &tmp)) == EID_OK)
+		rc = eid_buf__append(out, tmp.data, tmp.len);
+	eid_buf_clear(&tmp);
 	return rc;
 }
 
@@ -49,6 +69,7 @@ int eid_verify__asic(eid_report *r, const char *path, const eid_verify_opts *o)
 {
 	entries e = { NULL, NULL };
 	eid_xml_resolver res = { entry_digest, &e };
+	eid_xades_source src = { entry_bytes, &e };
 	eid_buf sig = EID_BUF_INIT;
 	char type[256] = "", why[256] = "", note[600] = "";
 	size_t i, j, k, n, nsig = 0, ndata = 0;
@@ -80,7 +101,7 @@ int eid_verify__asic(eid_report *r, const char *path, const eid_verify_opts *o)
 		memset(e.covered, 0, n);
 		if ((rc = asic_zip_read(e.zip, i, EID_XML_MAX_SIZE, &sig)) < 0)
 			goto out;
-		rc = eid_verify__xades(r, sig.data, sig.len, name, &res, o);
+		rc = eid_verify__xades_src(r, sig.data, sig.len, name, &res, &src, o);
 		if (rc == EID_ENOTFOUND || rc == EID_EFORMAT) { /* a signature file that holds nothing we can read */
 			eid_sig_report *s;
 			char msg[512];

@@ -38,6 +38,13 @@ typedef struct eid_xml_resolver {
 /* Validate every XML signature in a document (@name for messages). */
 int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
 		      const eid_xml_resolver *res, const eid_verify_opts *o);
+/*
+ * The same, with where the bytes of detached references come from (archive
+ * timestamps cover them whole; the resolver gives digests only), or NULL.
+ */
+struct eid_xades_source;
+int eid_verify__xades_src(eid_report *r, const unsigned char *data, size_t len, const char *name,
+			  const eid_xml_resolver *res, const struct eid_xades_source *data_src, const eid_verify_opts *o);
 /* The same for a file, parsed as a stream (never held whole in memory besides its tree). */
 int eid_verify__xades_file(eid_report *r, const char *path, const eid_xml_resolver *res, const eid_verify_opts *o);
 int eid_verify__pades(eid_report *r, const char *path, const eid_verify_opts *o);
@@ -56,6 +63,9 @@ struct eid_tst_result {
 /* Validate a timestamp token (DER) over @data.  Returns <0 only for library failures. */
 int eid_verify__timestamp(const unsigned char *der, size_t len, const unsigned char *data, size_t dlen,
 			  const eid_verify_opts *o, eid_tst_result *res);
+/* The same over byte ranges of a file (a PDF document timestamp; zero bytes may follow the token's DER). */
+int eid_verify__timestamp_ranges(const unsigned char *der, size_t len, const char *path, const uint64_t *ranges,
+				 size_t nranges, const eid_verify_opts *o, eid_tst_result *res);
 
 /*
  * The time to judge the signer's certificate at: @when, or a valid

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 
 #define KEYINFO_MAX_CERTS 16
 #define REFS_MAX 1000
+#define VDATA_MAX_ITEMS 256  /* certificates, CRLs and OCSP responses a signature carries */
+#define ARCHIVE_MAX 32       /* archive timestamps of one signature */
 
 /* A document verified from its file as a stream: the tree holds only its signatures. */
 typedef struct source {
@@ -43,6 +46,7 @@ typedef struct sigctx {
 	long index;                /* of this signature among the outermost ones */
 	xmlNodePtr sig;
 	const eid_xml_resolver *res;
+	const eid_xades_source *data_src; /* the detached references' bytes (archive timestamps) */
 	const eid_verify_opts *o;
 	eid_sig_report *s;
 	xmlNodePtr signed_props;   /* the referenced SignedProperties */
@@ -603,10 +607,137 @@ static int signature_timestamps(sigctx *c, xmlNodePtr qp, xmlNodePtr sv, eid_tst
 	return rc;
 }
 
+/* ---- long-term: validation data and archive timestamps ---- */
+
+/* One Encapsulated... value into @vd; one that does not parse is a warning. */
+static int read_value(sigctx *c, xmlNodePtr x, int kind, eid_vdata *vd, size_t *count)
+{
+	static const char *const what[] = { "certificate", "CRL", "OCSP response" };
+	eid_buf der = EID_BUF_INIT;
+	char *text;
+	int rc;
+
+	if (++*count > VDATA_MAX_ITEMS) {
+		if (*count == VDATA_MAX_ITEMS + 1)
+			eid_sig__warn(c->s, "the signature carries more than %d validation data values: the rest is ignored",
+				      VDATA_MAX_ITEMS);
+		return EID_OK;
+	}
+	text = text_of(x);
+	rc = text != NULL ? eid_xml__b64_decode(text, &der) : EID_EFORMAT;
+	if (rc == EID_OK)
+		rc = eid_vdata__add_der(vd, kind, der.data, der.len);
+	xmlFree(text);
+	eid_buf_clear(&der);
+	if (rc == EID_ENOMEM)
+		return rc;
+	if (rc < 0) {
+		eid_error_clear();
+		eid_sig__warn(c->s, "an embedded %s (%s) is malformed: it is ignored", what[kind], (const char *)x->name);
+	}
+	return EID_OK;
+}
+
+/* CertificateValues and RevocationValues among the children of @holder. */
+static int read_values(sigctx *c, xmlNodePtr holder, eid_vdata *vd, size_t *count)
+{
+	xmlNodePtr x, l, v;
+	int rc = EID_OK;
+
+	for (x = first_element(holder); x != NULL && rc == EID_OK; x = next_element(x)) {
+		if (eid_xml__is(x, EID_NS_XADES, "CertificateValues")) {
+			for (v = first_element(x); v != NULL && rc == EID_OK; v = next_element(v))
+				if (eid_xml__is(v, EID_NS_XADES, "EncapsulatedX509Certificate"))
+					rc = read_value(c, v, EID_VDATA_CERT, vd, count);
+		} else if (eid_xml__is(x, EID_NS_XADES, "RevocationValues")) {
+			for (l = first_element(x); l != NULL && rc == EID_OK; l = next_element(l))
+				for (v = first_element(l); v != NULL && rc == EID_OK; v = next_element(v)) {
+					if (eid_xml__is(l, EID_NS_XADES, "CRLValues") &&
+					    eid_xml__is(v, EID_NS_XADES, "EncapsulatedCRLValue"))
+						rc = read_value(c, v, EID_VDATA_CRL, vd, count);
+					else if (eid_xml__is(l, EID_NS_XADES, "OCSPValues") &&
+						 eid_xml__is(v, EID_NS_XADES, "EncapsulatedOCSPValue"))
+						rc = read_value(c, v, EID_VDATA_OCSP, vd, count);
+				}
+		}
+	}
+	return rc;
+}
+
+/* The validation data the signature carries: its own, and each TimeStampValidationData's. */
+static int read_vdata(sigctx *c, xmlNodePtr usp, eid_vdata *vd)
+{
+	xmlNodePtr x;
+	size_t count = 0;
+	int rc = read_values(c, usp, vd, &count);
+
+	for (x = first_element(usp); x != NULL && rc == EID_OK; x = next_element(x))
+		if (eid_xml__is(x, EID_NS_XADES141, "TimeStampValidationData"))
+			rc = read_values(c, x, vd, &count);
+	return rc;
+}
+
+/*
+ * xades141:ArchiveTimeStamp in UnsignedSignatureProperties: a token over
+ * the signature, its data objects and the properties before it (EN 319
+ * 132-1, 5.5.2.2), canonicalized with its own method (C14N 1.0 when it names
+ * none).  The earliest that holds into @best; one that does not is a warning.
+ */
+static int archive_timestamps(sigctx *c, xmlNodePtr usp, eid_tst_result *best)
+{
+	xmlNodePtr x;
+	size_t n = 0;
+	int rc = EID_OK;
+
+	for (x = first_element(usp); x != NULL && rc == EID_OK; x = next_element(x)) {
+		char *alg = NULL, *text = NULL;
+		eid_buf token = EID_BUF_INIT, input = EID_BUF_INIT;
+		eid_c14n mode = EID_C14N_10;
+		eid_tst_result r;
+		int comments = 0;
+
+		if (eid_xml__is(x, EID_NS_XADES, "ArchiveTimeStamp")) {
+			eid_sig__warn(c->s, "an ArchiveTimeStamp of XAdES 1.3.2 is not checked (1.4.1's is)");
+			continue;
+		}
+		if (!eid_xml__is(x, EID_NS_XADES141, "ArchiveTimeStamp"))
+			continue;
+		if (++n > ARCHIVE_MAX) {
+			eid_sig__warn(c->s, "more than %d archive timestamps: the later ones are not checked", ARCHIVE_MAX);
+			break;
+		}
+		alg = attr_of(eid_xml__child(x, EID_NS_DS, "CanonicalizationMethod"), "Algorithm");
+		text = text_of(eid_xml__child(x, EID_NS_XADES, "EncapsulatedTimeStamp"));
+		if ((alg != NULL && eid_xml__c14n_from_uri(alg, &mode, &comments) < 0) || text == NULL ||
+		    eid_xml__b64_decode(text, &token) < 0 || token.len == 0) {
+			eid_error_clear();
+			eid_sig__warn(c->s, "archive timestamp %zu is malformed", n);
+		} else if ((rc = eid_xades__archive_input(c->doc, c->sig, x, mode, comments, c->data_src, NULL, &input)) < 0) {
+			if (rc != EID_ENOMEM) {
+				eid_sig__warn(c->s, "archive timestamp %zu cannot be checked: %s", n, eid_error_last()->message);
+				eid_error_clear();
+				rc = EID_OK;
+			}
+		} else if ((rc = eid_verify__timestamp(token.data, token.len, input.data, input.len, c->o, &r)) == EID_OK) {
+			if (!r.ok)
+				eid_sig__warn(c->s, "archive timestamp %zu%s%s does not hold: %s", n, r.tsa[0] ? " by " : "", r.tsa,
+					      r.why);
+			else if (!best->ok || r.gen_time < best->gen_time)
+				*best = r;
+		}
+		xmlFree(alg);
+		xmlFree(text);
+		eid_buf_clear(&token);
+		eid_buf_clear(&input);
+	}
+	return rc;
+}
+
 /* ---- one signature ---- */
 
 static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, long index, xmlNodePtr sig,
-			    const eid_xml_resolver *res, const eid_verify_opts *o, time_t when)
+			    const eid_xml_resolver *res, const eid_xades_source *data_src, const eid_verify_opts *o,
+			    time_t when)
 {
 	xmlNodePtr si = first_element(sig), sv = next_element(si), x, cm, sm, qp = NULL, ssp = NULL, scert = NULL;
 	char *cm_alg = NULL, *sm_alg = NULL, *sv_text = NULL, *sig_id = attr_of(sig, "Id"), *when_text = NULL;
@@ -617,7 +748,8 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	eid_sig_scheme scheme;
 	eid_hash hash;
 	sigctx c;
-	eid_tst_result ts;
+	eid_tst_result ts, archive;
+	eid_vdata vd = EID_VDATA_INIT;
 	eid_evidence ev = { NULL, NULL, NULL };
 	size_t i, nrefs = 0, k;
 	int rc = EID_OK, v2 = 0, dof_all = 1;
@@ -625,7 +757,9 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	memset(&c, 0, sizeof(c));
 	memset(&ct, 0, sizeof(ct));
 	memset(&ts, 0, sizeof(ts));
+	memset(&archive, 0, sizeof(archive));
 	c.doc = doc;
+	c.data_src = data_src;
 	c.src = src;
 	c.o = o;
 	c.index = index;
@@ -786,17 +920,37 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 		goto out;
 	}
 	eid_verify__signer_info(c.s, signer);
-	if ((rc = signature_timestamps(&c, qp, sv, &ts)) < 0 ||
-	    (rc = eid_verify__judging_time(c.s, signer, certs, o, when, &ts, &when)) < 0)
+	if ((rc = signature_timestamps(&c, qp, sv, &ts)) < 0)
+		goto out;
+	/* B-LT and B-LTA: the data the signature carries, its certificates as candidate intermediates */
+	{
+		xmlNodePtr usp = eid_xml__child(eid_xml__child(qp, EID_NS_XADES, "UnsignedProperties"), EID_NS_XADES,
+						"UnsignedSignatureProperties");
+		int j;
+
+		if ((rc = read_vdata(&c, usp, &vd)) < 0 || (rc = archive_timestamps(&c, usp, &archive)) < 0)
+			goto out;
+		for (j = 0; j < sk_X509_num(vd.certs); j++)
+			if (X509_up_ref(sk_X509_value(vd.certs, j)) && !sk_X509_push(certs, sk_X509_value(vd.certs, j))) {
+				X509_free(sk_X509_value(vd.certs, j));
+				rc = eid_error__set(EID_ENOMEM, NULL);
+				goto out;
+			}
+	}
+	if ((rc = eid_verify__judging_time(c.s, signer, certs, o, when, &ts, &when)) < 0)
 		goto out;
 	if (scert == NULL)
 		fail(&c, EID_INDETERMINATE, EID_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 		     "the signing certificate is not bound to the signature (no signed SigningCertificateV2)");
 	ev.ts = &ts;
+	ev.vd = vd.certs || vd.crls || vd.ocsps ? &vd : NULL;
+	ev.archive = archive.ok ? &archive : NULL;
 	if ((rc = eid_verify__acceptance(c.s, signer, certs, eid_hash__md(hash), o, when, &ev)) < 0)
 		goto out;
 	if (c.s->indication != EID_TOTAL_FAILED && v2 && c.s->claimed_time >= 0 && dof_all)
-		eid_sig__set(&c.s->level, ts.ok ? "XAdES-BASELINE-T" : "XAdES-BASELINE-B");
+		eid_sig__set(&c.s->level, !ts.ok ? "XAdES-BASELINE-B"
+					  : !eid_vdata__has_revocation(&vd) ? "XAdES-BASELINE-T"
+					  : archive.ok ? "XAdES-BASELINE-LTA" : "XAdES-BASELINE-LT");
 	else if (qp != NULL)
 		eid_sig__warn(c.s, "not a XAdES baseline signature (%s)",
 			      !v2 ? "no SigningCertificateV2" : c.s->claimed_time < 0 ? "no SigningTime"
@@ -809,6 +963,7 @@ out:
 	free(c.ref_ids);
 	free(c.ref_what);
 	transforms_clear(&ct);
+	eid_vdata__clear(&vd);
 	sk_X509_pop_free(certs, X509_free);
 	eid_buf_clear(&value);
 	xmlFree(cm_alg);
@@ -821,7 +976,7 @@ out:
 
 /* Every ds:Signature that is not inside another one (counter-signatures are not validated yet). */
 static int walk(eid_report *r, xmlDocPtr doc, const source *src, xmlNodePtr n, const eid_xml_resolver *res,
-		const eid_verify_opts *o, time_t when, size_t *found)
+		const eid_xades_source *data_src, const eid_verify_opts *o, time_t when, size_t *found)
 {
 	int rc = EID_OK;
 
@@ -830,21 +985,23 @@ static int walk(eid_report *r, xmlDocPtr doc, const source *src, xmlNodePtr n, c
 			continue;
 		if (eid_xml__is(n, EID_NS_DS, "Signature")) {
 			(*found)++;
-			rc = verify_signature(r, doc, src, (long)*found - 1, n, res, o, when);
+			rc = verify_signature(r, doc, src, (long)*found - 1, n, res, data_src, o, when);
 		} else {
-			rc = walk(r, doc, src, n->children, res, o, when, found);
+			rc = walk(r, doc, src, n->children, res, data_src, o, when, found);
 		}
 	}
 	return rc;
 }
 
 static int verify_doc(eid_report *r, xmlDocPtr doc, const source *src, const char *name, const eid_xml_resolver *res,
-		      const eid_verify_opts *o)
+		      const eid_xades_source *data_src, const eid_verify_opts *o)
 {
+	eid_xades_source files = { eid_xades__file_source, (void *)(uintptr_t)o->data_path };
 	size_t found = 0;
 	int rc;
 
-	rc = walk(r, doc, src, xmlDocGetRootElement(doc), res, o, (time_t)r->validation_time, &found);
+	rc = walk(r, doc, src, xmlDocGetRootElement(doc), res, data_src ? data_src : &files, o,
+		  (time_t)r->validation_time, &found);
 	if (rc == EID_OK && found == 0)
 		rc = eid_error__set(EID_ENOTFOUND, "'%s' holds no XML signature", name ? name : "the document");
 	xmlFreeDoc(doc);
@@ -886,15 +1043,31 @@ static int skeleton_enough(xmlDocPtr doc, xmlNodePtr n)
 	return 1;
 }
 
-int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
-		      const eid_xml_resolver *res, const eid_verify_opts *o)
+int eid_verify__xades_src(eid_report *r, const unsigned char *data, size_t len, const char *name,
+			  const eid_xml_resolver *res, const eid_xades_source *data_src, const eid_verify_opts *o)
 {
 	xmlDocPtr doc = NULL;
 	int rc;
 
 	if ((rc = eid_xml__parse(&doc, data, len, "the signature")) < 0)
 		return rc;
-	return verify_doc(r, doc, NULL, name, res, o);
+	return verify_doc(r, doc, NULL, name, res, data_src, o);
+}
+
+int eid_verify__xades(eid_report *r, const unsigned char *data, size_t len, const char *name,
+		      const eid_xml_resolver *res, const eid_verify_opts *o)
+{
+	return eid_verify__xades_src(r, data, len, name, res, NULL, o);
+}
+
+/* Does the skeleton hold an archive timestamp?  Its input is the document itself, held as a tree. */
+static int has_archive(xmlNodePtr n)
+{
+	for (; n != NULL; n = n->next)
+		if (eid_xml__is(n, EID_NS_XADES141, "ArchiveTimeStamp") ||
+		    (n->type == XML_ELEMENT_NODE && has_archive(n->children)))
+			return 1;
+	return 0;
 }
 
 /*
@@ -912,9 +1085,9 @@ int eid_verify__xades_file(eid_report *r, const char *path, const eid_xml_resolv
 
 	if ((rc = eid_xml__parse_signatures(&doc, path, &dup)) < 0)
 		return rc;
-	if (skeleton_enough(doc, xmlDocGetRootElement(doc))) {
+	if (skeleton_enough(doc, xmlDocGetRootElement(doc)) && !has_archive(xmlDocGetRootElement(doc))) {
 		src.dup_id = dup;
-		rc = verify_doc(r, doc, &src, path, res, o);
+		rc = verify_doc(r, doc, &src, path, res, NULL, o);
 		xmlFree(dup);
 		return rc;
 	}
@@ -922,5 +1095,5 @@ int eid_verify__xades_file(eid_report *r, const char *path, const eid_xml_resolv
 	xmlFreeDoc(doc);
 	if ((rc = eid_xml__parse_file(&doc, path)) < 0)
 		return rc;
-	return verify_doc(r, doc, NULL, path, res, o);
+	return verify_doc(r, doc, NULL, path, res, NULL, o);
 }
