@@ -14,18 +14,29 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/ess.h>
-#include <openssl/pem.h>
-#include <openssl/cms.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
 #include "../cms/cms.h"
 #include "../pki/pki.h"
 #include "report.h"
 #include "verify.h"
+
+#define MAX_ARCHIVE_TIMESTAMPS 32 /* checked per signer */
+
+/* What every signer of one SignedData shares. */
+typedef struct cms_ctx {
+	CMS_ContentInfo *cms;
+	const eid_cms_layout *lay;  /* where its parts lie; NULL when it is not DER (BER from another producer) */
+	const eid_cms_input *in;
+	STACK_OF(X509) *certs;      /* its certificates, and those of in->vd */
+	eid_vdata vd;               /* the validation data it carries, and in->vd */
+	char vd_warning[300];       /* why its validation data could not all be read, or "" */
+} cms_ctx;
 
 /* Digests of the signed content, computed once per algorithm. */
 typedef struct content_digests {
@@ -189,9 +200,121 @@ static int signature_timestamp(eid_sig_report *s, CMS_SignerInfo *si, const eid_
 	return EID_OK;
 }
 
-static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *si, STACK_OF(X509) *certs,
-			   content_digests *cd, const eid_verify_opts *o, time_t when, const char *format)
+/* The digest algorithm of a timestamp token's message imprint, or NULL. */
+static const EVP_MD *imprint_md(const unsigned char *der, size_t len)
 {
+	const unsigned char *p = der;
+	PKCS7 *token = d2i_PKCS7(NULL, &p, (long)len);
+	TS_TST_INFO *tst = token != NULL ? PKCS7_to_TS_TST_INFO(token) : NULL;
+	const EVP_MD *md = NULL;
+
+	if (tst != NULL)
+		md = EVP_get_digestbyobj(TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint(tst))->algorithm);
+	TS_TST_INFO_free(tst);
+	PKCS7_free(token);
+	ERR_clear_error();
+	return md;
+}
+
+/* One archive-time-stamp-v3 token of signer @i, checked into @r (EN 319 122-1, 5.5.3). */
+static int archive_timestamp(const cms_ctx *c, size_t i, const eid_der *tok, content_digests *cd,
+			     const eid_verify_opts *o, eid_tst_result *r)
+{
+	eid_buf input = EID_BUF_INIT;
+	const unsigned char *h;
+	unsigned int hl;
+	const EVP_MD *md;
+	eid_der index;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->gen_time = -1;
+	if ((rc = eid_cms__ats_index(tok->p, tok->len, &index)) < 0) {
+		if (rc == EID_ENOMEM)
+			return rc;
+		snprintf(r->why, sizeof(r->why), "%s", eid_error_last()->message);
+		eid_error_clear();
+		return EID_OK;
+	}
+	if ((md = imprint_md(tok->p, tok->len)) == NULL) {
+		snprintf(r->why, sizeof(r->why), "not a timestamp token, or its imprint's hash is unknown");
+		return EID_OK;
+	}
+	/* the content's hash with the token's own algorithm, then the fields as they are */
+	if ((rc = content_digest(cd, md, &h, &hl)) < 0 ||
+	    (rc = eid_cms__ats_input(c->lay, i, h, hl, &index, &input)) < 0 ||
+	    (rc = eid_verify__timestamp(tok->p, tok->len, input.data, input.len, o, r)) < 0)
+		goto out;
+	if (r->ok) {
+		/* each element the token's hash index names must still be there */
+		char why[sizeof(r->why)];
+
+		if ((rc = eid_cms__ats_index_holds(c->lay, i, &index, why, sizeof(why))) < 0)
+			goto out;
+		if (rc == 0) {
+			r->ok = 0;
+			snprintf(r->why, sizeof(r->why), "%s", why);
+		}
+		rc = EID_OK;
+	}
+out:
+	eid_buf_clear(&input);
+	return rc;
+}
+
+/*
+ * The archive-time-stamp-v3 attributes of signer @i: the earliest that holds
+ * into @best; one that does not is a warning (the level stays B-LT).
+ */
+static int archive_timestamps(eid_sig_report *s, const cms_ctx *c, size_t i, CMS_SignerInfo *si, content_digests *cd,
+			      const eid_verify_opts *o, eid_tst_result *best)
+{
+	eid_der toks[MAX_ARCHIVE_TIMESTAMPS];
+	eid_tst_result r;
+	size_t n = 0, k;
+	int rc;
+
+	if (c->lay == NULL) {
+		ASN1_OBJECT *ats = OBJ_txt2obj("0.4.0.1733.2.4", 1);
+
+		if (ats != NULL && CMS_unsigned_get_attr_by_OBJ(si, ats, -1) >= 0)
+			eid_sig__warn(s, "the archive timestamps cannot be checked: the signature is not DER-encoded");
+		ASN1_OBJECT_free(ats);
+		ERR_clear_error();
+		return EID_OK;
+	}
+	rc = eid_cms__archive_tokens(c->lay, i, toks, EID_ARRAY_SIZE(toks), &n);
+	if (rc == EID_ETOOBIG) {
+		eid_sig__warn(s, "more than %d archive timestamps: only the first %d are checked", MAX_ARCHIVE_TIMESTAMPS,
+			      MAX_ARCHIVE_TIMESTAMPS);
+	} else if (rc < 0 && rc != EID_ENOMEM) {
+		eid_sig__warn(s, "the unsigned attributes are malformed: %s", eid_error_last()->message);
+		eid_error_clear();
+		return EID_OK;
+	} else if (rc < 0) {
+		return rc;
+	}
+	eid_error_clear();
+	for (k = 0; k < n; k++) {
+		if ((rc = archive_timestamp(c, i, &toks[k], cd, o, &r)) < 0)
+			return rc;
+		if (!r.ok) {
+			eid_sig__warn(s, "the archive timestamp%s%s does not hold: %s", r.tsa[0] ? " by " : "", r.tsa, r.why);
+			continue;
+		}
+		if (!best->ok || r.gen_time < best->gen_time)
+			*best = r;
+	}
+	return EID_OK;
+}
+
+static int validate_signer(eid_report *r, const cms_ctx *c, size_t index, content_digests *cd,
+			   const eid_verify_opts *o, time_t when)
+{
+	CMS_ContentInfo *cms = c->cms;
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), (int)index);
+	STACK_OF(X509) *certs = c->certs;
+	const char *format = c->in->format;
 	eid_sig_report *s;
 	X509_ALGOR *dig = NULL;
 	const EVP_MD *md;
@@ -199,11 +322,13 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	ASN1_TYPE *ct, *mdv, *st;
 	const unsigned char *digest = NULL;
 	unsigned int digest_len = 0;
-	eid_tst_result ts;
+	eid_tst_result ts, ats;
 	eid_evidence ev = { NULL, NULL, NULL };
-	int i, count, rc, have_v2 = 0, format_ok = 1, ts_count = 0;
+	const char *level = NULL;
+	int i, count, rc, have_v2 = 0, format_ok = 1, ts_count = 0, lt;
 
 	memset(&ts, 0, sizeof(ts));
+	memset(&ats, 0, sizeof(ats));
 	if ((rc = eid_report__add(r, &s)) < 0)
 		return rc;
 	eid_sig__set(&s->format, format);
@@ -286,26 +411,54 @@ static int validate_signer(eid_report *r, CMS_ContentInfo *cms, CMS_SignerInfo *
 	/* The signature timestamp: a proof that the signature existed at its time. */
 	if ((rc = signature_timestamp(s, si, o, &ts, &ts_count)) < 0)
 		return rc;
+	/* The archive timestamp: a proof that the signature and its validation data existed
+	 * (EN 319 122-1 archive-time-stamp-v3; for PAdES, a document timestamp checked by the caller) */
+	if (strcmp(format, "PAdES") == 0) {
+		/* without a signature-time-stamp, a document timestamp over the signed revision gives B-T
+		 * (EN 319 142-1, 6.3) */
+		if (ts_count == 0 && c->in->poe != NULL && c->in->poe->ok) {
+			ts = *c->in->poe;
+			ts_count = 1;
+			s->ts_time = ts.gen_time;
+			eid_sig__set(&s->ts_tsa, ts.tsa);
+		}
+		if (c->in->archive != NULL && c->in->archive->ok)
+			ats = *c->in->archive;
+	} else if ((rc = archive_timestamps(s, c, index, si, cd, o, &ats)) < 0) {
+		return rc;
+	}
+	if (c->vd_warning[0] != '\0')
+		eid_sig__warn(s, "%s", c->vd_warning);
 
 	/* X.509 certificate validation, then algorithms and key usage: at the
 	 * validation time, or, for a certificate that has expired since, at the
-	 * time the timestamp proves */
+	 * time the timestamp proves; the revocation status from the data the
+	 * signature carries first */
 	ev.ts = &ts;
+	ev.vd = &c->vd;
+	ev.archive = ats.ok ? &ats : NULL;
 	if ((rc = eid_verify__judging_time(s, signer, certs, o, when, &ts, &when)) < 0 ||
 	    (rc = eid_verify__acceptance(s, signer, certs, md, o, when, &ev)) < 0)
 		return rc;
 	if (ts.ok && s->claimed_time > ts.gen_time + 300)
 		eid_sig__warn(s, "the claimed signing time is after the timestamp's time");
 
+	/* B-LT: B-T with revocation data (in the CMS, or a PDF's DSS); B-LTA: and an archive timestamp that holds */
+	lt = eid_vdata__has_revocation(&c->vd);
 	if (strcmp(format, "PAdES") == 0) {
 		/* EN 319 142-1: the claimed time is the dictionary's /M, never a signing-time attribute. */
-		if (format_ok && have_v2 && s->claimed_time < 0)
-			eid_sig__set(&s->level, ts.ok && ts_count == 1 ? "PAdES-BASELINE-T" : "PAdES-BASELINE-B");
-		else
+		if (format_ok && have_v2 && s->claimed_time < 0) {
+			level = !ts.ok || ts_count != 1 ? "PAdES-BASELINE-B" : !lt ? "PAdES-BASELINE-T"
+			      : !ats.ok ? "PAdES-BASELINE-LT" : "PAdES-BASELINE-LTA";
+			eid_sig__set(&s->level, level);
+		} else {
 			eid_sig__warn(s, "not a PAdES baseline signature (%s)",
 				      !have_v2 ? "no signing-certificate-v2" : s->claimed_time >= 0 ? "a signing-time attribute" : "format");
+		}
 	} else if (format_ok && have_v2 && s->claimed_time >= 0) {
-		eid_sig__set(&s->level, ts.ok && ts_count >= 1 ? "CAdES-BASELINE-T" : "CAdES-BASELINE-B");
+		level = !ts.ok || ts_count < 1 ? "CAdES-BASELINE-B" : !lt ? "CAdES-BASELINE-T"
+		      : !ats.ok ? "CAdES-BASELINE-LT" : "CAdES-BASELINE-LTA";
+		eid_sig__set(&s->level, level);
 	} else {
 		eid_sig__warn(s, "not a CAdES baseline signature (%s)",
 			      !have_v2 ? "no signing-certificate-v2" : s->claimed_time < 0 ? "no signing-time" : "format");
@@ -362,46 +515,120 @@ int eid_verify__digest_ranges(const char *path, const uint64_t *ranges, size_t n
 	return rc;
 }
 
+/* @src's elements added to @dst (each referenced). */
+static int vdata_merge(eid_vdata *dst, const eid_vdata *src)
+{
+	int i, rc = EID_OK;
+
+	for (i = 0; rc == EID_OK && i < sk_X509_num(src->certs); i++)
+		rc = eid_vdata__add_cert(dst, sk_X509_value(src->certs, i));
+	for (i = 0; rc == EID_OK && i < sk_X509_CRL_num(src->crls); i++)
+		rc = eid_vdata__add_crl(dst, sk_X509_CRL_value(src->crls, i));
+	for (i = 0; rc == EID_OK && i < sk_OCSP_RESPONSE_num(src->ocsps); i++)
+		rc = eid_vdata__add_ocsp(dst, sk_OCSP_RESPONSE_value(src->ocsps, i));
+	return rc;
+}
+
+/*
+ * The validation data the SignedData carries (certificates, CRLs, RFC 5940
+ * OCSP responses) and what the caller found outside it, into c->vd; the
+ * certificates also into c->certs, as candidates for the paths.
+ */
+static int read_vdata(cms_ctx *c)
+{
+	STACK_OF(X509_CRL) *crls;
+	int i, rc = EID_OK;
+
+	if (c->lay != NULL) {
+		rc = eid_cms__read_vdata(c->lay, &c->vd);
+	} else {
+		/* not DER: what OpenSSL reads (no OCSP responses) */
+		crls = CMS_get1_crls(c->cms);
+		for (i = 0; rc == EID_OK && i < sk_X509_CRL_num(crls); i++)
+			rc = eid_vdata__add_crl(&c->vd, sk_X509_CRL_value(crls, i));
+		sk_X509_CRL_pop_free(crls, X509_CRL_free);
+		ERR_clear_error();
+	}
+	if (rc < 0 && rc != EID_ENOMEM) {
+		/* hostile or broken data proves nothing, and stops nothing else */
+		snprintf(c->vd_warning, sizeof(c->vd_warning), "the validation data in the signature is not all usable: %s",
+			 eid_error_last()->message);
+		eid_error_clear();
+		rc = EID_OK;
+	}
+	if (rc == EID_OK && c->in->vd != NULL)
+		rc = vdata_merge(&c->vd, c->in->vd);
+	for (i = 0; rc == EID_OK && i < sk_X509_num(c->vd.certs); i++) {
+		X509 *x = sk_X509_value(c->vd.certs, i);
+		int k, have = 0;
+
+		for (k = 0; k < sk_X509_num(c->certs) && !have; k++)
+			have = X509_cmp(sk_X509_value(c->certs, k), x) == 0;
+		if (have)
+			continue;
+		if (!X509_up_ref(x))
+			rc = eid_error__set(EID_EINTERNAL, "cannot reference a certificate");
+		else if (!sk_X509_push(c->certs, x)) {
+			X509_free(x);
+			rc = eid_error__set(EID_ENOMEM, NULL);
+		}
+	}
+	return rc;
+}
+
 int eid_verify__cms(eid_report *r, const unsigned char *data, size_t len, const eid_cms_input *in,
 		    const eid_verify_opts *o)
 {
 	const char *data_path = in->path ? in->path : o->data_path;
-	CMS_ContentInfo *cms = NULL;
+	eid_buf pem_der = EID_BUF_INIT;
+	eid_cms_layout *lay = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
-	STACK_OF(X509) *certs = NULL;
 	content_digests cd;
 	ASN1_OCTET_STRING **content;
+	cms_ctx c;
 	time_t when = o->validation_time ? (time_t)o->validation_time : time(NULL);
+	const unsigned char *p;
 	int i, rc = EID_OK;
 
+	memset(&c, 0, sizeof(c));
+	c.in = in;
 	if (len > EID_CMS_MAX_SIZE)
 		return eid_error__set(EID_ETOOBIG, "a CMS signature larger than %u bytes", EID_CMS_MAX_SIZE);
 	if (len > 10 && memcmp(data, "-----BEGIN", 10) == 0) {
-		BIO *bio = BIO_new_mem_buf(data, (int)len);
-
-		cms = bio ? PEM_read_bio_CMS(bio, NULL, NULL, NULL) : NULL;
-		BIO_free(bio);
-	} else {
-		const unsigned char *p = data;
-
-		cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
-		/* a PDF's /Contents is padded with zeros after the DER */
-		while (in->zero_padding && cms != NULL && p < data + len && *p == 0)
-			p++;
-		if (cms != NULL && p != data + len) {
-			CMS_ContentInfo_free(cms);
-			return eid_error__set(EID_EFORMAT, "%zu bytes of garbage after the CMS structure",
-					      (size_t)(data + len - p));
-		}
+		if ((rc = eid_cms__from_pem(data, len, &pem_der)) < 0)
+			return rc == EID_ENOMEM ? rc : eid_error__set(EID_EFORMAT, "not a CMS signature, or a truncated or "
+										       "corrupted one");
+		data = pem_der.data;
+		len = pem_der.len;
 	}
-	if (cms == NULL)
-		return eid_error__ossl(EID_EFORMAT, "not a CMS signature, or a truncated or corrupted one");
-	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+	p = data;
+	c.cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	/* a PDF's /Contents is padded with zeros after the DER */
+	while (in->zero_padding && c.cms != NULL && p < data + len && *p == 0)
+		p++;
+	if (c.cms != NULL && p != data + len) {
+		rc = eid_error__set(EID_EFORMAT, "%zu bytes of garbage after the CMS structure", (size_t)(data + len - p));
+		goto out;
+	}
+	if (c.cms == NULL) {
+		rc = eid_error__ossl(EID_EFORMAT, "not a CMS signature, or a truncated or corrupted one");
+		goto out;
+	}
+	if (OBJ_obj2nid(CMS_get0_type(c.cms)) != NID_pkcs7_signed) {
 		rc = eid_error__set(EID_EFORMAT, "the CMS structure is not SignedData");
 		goto out;
 	}
+	/* where the parts lie, for what OpenSSL does not read (RFC 5940 OCSP, archive timestamps) */
+	if ((lay = malloc(sizeof(*lay))) == NULL) {
+		rc = eid_error__set(EID_ENOMEM, NULL);
+		goto out;
+	}
+	if (eid_cms__layout(data, len, lay) == EID_OK &&
+	    lay->nsi == (size_t)sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(c.cms)))
+		c.lay = lay;
+	eid_error_clear();
 	memset(&cd, 0, sizeof(cd));
-	content = CMS_get0_content(cms);
+	content = CMS_get0_content(c.cms);
 	if (content != NULL && *content != NULL) {
 		cd.embedded = *content;
 		if (o->data_path != NULL)
@@ -419,23 +646,30 @@ int eid_verify__cms(eid_report *r, const unsigned char *data, size_t len, const 
 			goto out;
 		}
 	}
-	certs = CMS_get1_certs(cms);
-	if (certs == NULL)
-		certs = sk_X509_new_null();
-	sis = CMS_get0_SignerInfos(cms);
-	if (certs == NULL || sis == NULL || sk_CMS_SignerInfo_num(sis) == 0) {
-		rc = eid_error__set(EID_EFORMAT, "the SignedData has no signer");
+	c.certs = CMS_get1_certs(c.cms);
+	if (c.certs == NULL)
+		c.certs = sk_X509_new_null();
+	ERR_clear_error();
+	sis = CMS_get0_SignerInfos(c.cms);
+	if (c.certs == NULL || sis == NULL || sk_CMS_SignerInfo_num(sis) == 0) {
+		rc = c.certs == NULL ? eid_error__set(EID_ENOMEM, NULL)
+				     : eid_error__set(EID_EFORMAT, "the SignedData has no signer");
 		goto out;
 	}
-	if (sk_CMS_SignerInfo_num(sis) > 64) {
-		rc = eid_error__set(EID_ETOOBIG, "more than 64 signers");
+	if (sk_CMS_SignerInfo_num(sis) > EID_CMS_MAX_SIGNERS) {
+		rc = eid_error__set(EID_ETOOBIG, "more than %d signers", EID_CMS_MAX_SIGNERS);
 		goto out;
 	}
+	if ((rc = read_vdata(&c)) < 0)
+		goto out;
 	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && rc == EID_OK; i++)
-		rc = validate_signer(r, cms, sk_CMS_SignerInfo_value(sis, i), certs, &cd, o, when, in->format);
+		rc = validate_signer(r, &c, (size_t)i, &cd, o, when);
 out:
-	sk_X509_pop_free(certs, X509_free);
-	CMS_ContentInfo_free(cms);
+	sk_X509_pop_free(c.certs, X509_free);
+	eid_vdata__clear(&c.vd);
+	CMS_ContentInfo_free(c.cms);
+	free(lay);
+	eid_buf_clear(&pem_der);
 	ERR_clear_error();
 	return rc;
 }
