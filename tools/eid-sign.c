@@ -69,7 +69,8 @@ static void usage(FILE *f)
 		"                           archive timestamp over all of it)\n"
 		"      --extend LEVEL       raise the signatures of the one INPUT to LEVEL (B-T,\n"
 		"                           B-LT, B-LTA; B-LTA again renews the archive timestamp)\n"
-		"      --data FILE          with --extend: the file a detached CAdES signature signs\n"
+		"      --data FILE|DIR      with --extend: the file a detached CAdES signature\n"
+		"                           signs, or the file or folder of a detached XAdES one's\n"
 		"      --tsa URL            the RFC 3161 time-stamping authority (http://)\n"
 		"      --tsa-policy OID     the TSA policy to ask for\n"
 		"      --timeout SECONDS    for each exchange with a server (default 20)\n"
@@ -336,6 +337,19 @@ static eid_online *make_online(const sign_args *a)
 	return online;
 }
 
+/* The folder of @path ("." for a bare name); NULL when out of memory. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (slash == NULL)
+		return strdup(".");
+	if ((d = strndup(path, slash == path ? 1 : (size_t)(slash - path))) == NULL)
+		return NULL;
+	return d;
+}
+
 /* --extend LEVEL INPUT -o OUTPUT */
 static int extend(const sign_args *a, int n, char **inputs)
 {
@@ -479,7 +493,7 @@ int main(int argc, char **argv)
 	eid_asic_opts ao = EID_ASIC_OPTS_INIT;
 	int c, rc, status = CLI_EXIT_ERROR, pades = 0, xades = 0, asic = 0;
 	eid_level long_term = EID_LEVEL_DEFAULT;
-	char *tmp = NULL;
+	char *tmp = NULL, *data_dir = NULL;
 	const char *target;
 
 	cli_set_prog(argv[0]);
@@ -679,7 +693,9 @@ int main(int argc, char **argv)
 		eo.level = long_term;
 		eo.online = online;
 		eo.hash = co.hash;
-		eo.data_path = !pades && !xades && !asic ? argv[optind] : NULL;
+		/* a detached signature's data: the file signed, or (several XML files) the first one's folder */
+		if (!pades && !asic && (!xades || xo.packaging == EID_XADES_DETACHED))
+			eo.data_path = argc - optind == 1 ? argv[optind] : (data_dir = dir_of(argv[optind]));
 		rc = eid_extend_file(tmp, a.output, &eo);
 	}
 	if (rc < 0) {
@@ -698,6 +714,7 @@ out:
 		unlink(tmp);
 		free(tmp);
 	}
+	free(data_dir);
 	eid_buf_clear(&out);
 	eid_buf_clear(&policy_digest);
 	eid_signer_free(signer);
