@@ -12,7 +12,7 @@ PACKAGES=(
 	libxml2-dev libxmlsec1-dev xmlsec1 libzip-dev zlib1g-dev
 	# test components and independent verifiers
 	softhsm2 opensc opensc-pkcs11 p11-kit p11-kit-modules openssl pcsc-tools curl iproute2 util-linux
-	poppler-utils qpdf libnss3-tools python3 python3-cryptography python3-cffi python3-pytest
+	poppler-utils qpdf libnss3-tools python3 python3-cryptography python3-cffi python3-pytest python3-dev python3-setuptools python3-venv
 	libreoffice-writer-nogui fonts-dejavu-core
 	# sanitizer runtime
 	libclang-rt-14-dev
