@@ -93,28 +93,6 @@ static size_t count_children(xmlNodePtr n, const char *ns, const char *name)
 	return k;
 }
 
-static xmlNodePtr first_element(xmlNodePtr n)
-{
-	for (n = n ? n->children : NULL; n != NULL && n->type != XML_ELEMENT_NODE; n = n->next)
-		;
-	return n;
-}
-
-static xmlNodePtr next_element(xmlNodePtr n)
-{
-	for (n = n ? n->next : NULL; n != NULL && n->type != XML_ELEMENT_NODE; n = n->next)
-		;
-	return n;
-}
-
-static int is_ancestor(xmlNodePtr a, xmlNodePtr n)
-{
-	for (; n != NULL; n = n->parent)
-		if (n == a)
-			return 1;
-	return 0;
-}
-
 static void fail(sigctx *c, eid_indication ind, eid_subindication sub, const char *fmt, ...) EID_PRINTF(4, 5);
 static void fail(sigctx *c, eid_indication ind, eid_subindication sub, const char *fmt, ...)
 {
@@ -196,7 +174,7 @@ static int read_transforms(sigctx *c, xmlNodePtr ref, transforms *t, int *n)
 	*n = 0;
 	memset(t, 0, sizeof(*t));
 	t->mode = EID_C14N_10; /* a node-set becomes octets by inclusive C14N 1.0 (XML-DSig 4.4.3.2) */
-	for (x = first_element(tr); x != NULL; x = next_element(x)) {
+	for (x = eid_xml__first_element(tr); x != NULL; x = eid_xml__next_element(x)) {
 		char *alg = attr_of(x, "Algorithm");
 		int rc = EID_OK;
 
@@ -244,7 +222,7 @@ static int decode_uri(const char *uri, char *out, size_t size)
 /* A same-document reference never covers comments (XML-DSig 4.3.3.3), whatever the canonicalization method says. */
 static int digest_node(sigctx *c, xmlNodePtr node, const transforms *t, EVP_MD_CTX *md)
 {
-	xmlNodePtr exclude = t->enveloped && is_ancestor(node ? node : xmlDocGetRootElement(c->doc), c->sig) ? c->sig : NULL;
+	xmlNodePtr exclude = t->enveloped && eid_xml__is_ancestor(node ? node : xmlDocGetRootElement(c->doc), c->sig) ? c->sig : NULL;
 
 	if (t->base64) {
 		eid_buf raw = EID_BUF_INIT;
@@ -339,7 +317,7 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 			snprintf(what, sizeof(what), "the whole document%s", t.enveloped ? " (the signature left out)" : "");
 		else
 			snprintf(what, sizeof(what), "element %.100s with Id '%.100s'%s", (const char *)target->name, uri + 1,
-				 is_ancestor(c->sig, target) ? " (inside the signature)" : "");
+				 eid_xml__is_ancestor(c->sig, target) ? " (inside the signature)" : "");
 		if (is_props)
 			c->signed_props = target;
 	} else {
@@ -504,16 +482,16 @@ static void warn_unsigned_objects(sigctx *c, xmlNodePtr qp)
 	xmlNodePtr x;
 	size_t k, n = 0;
 
-	for (x = first_element(c->sig); x != NULL; x = next_element(x)) {
-		int covered = c->whole_doc && !is_ancestor(c->sig, x) ? 1 : 0;
+	for (x = eid_xml__first_element(c->sig); x != NULL; x = eid_xml__next_element(x)) {
+		int covered = c->whole_doc && !eid_xml__is_ancestor(c->sig, x) ? 1 : 0;
 
 		if (!eid_xml__is(x, EID_NS_DS, "Object"))
 			continue;
 		n++;
-		if (qp != NULL && is_ancestor(x, qp))
+		if (qp != NULL && eid_xml__is_ancestor(x, qp))
 			continue;
 		for (k = 0; k < c->ntargets && !covered; k++)
-			covered = is_ancestor(c->targets[k], x) || is_ancestor(x, c->targets[k]);
+			covered = eid_xml__is_ancestor(c->targets[k], x) || eid_xml__is_ancestor(x, c->targets[k]);
 		if (!covered)
 			eid_sig__warn(c->s, "ds:Object %zu of the signature is not signed: whatever it holds is not covered "
 					    "by any reference", n);
@@ -580,7 +558,7 @@ static int signature_timestamps(sigctx *c, xmlNodePtr qp, xmlNodePtr sv, eid_tst
 					"UnsignedSignatureProperties"), x;
 	int rc = EID_OK;
 
-	for (x = first_element(usp); x != NULL && rc == EID_OK; x = next_element(x)) {
+	for (x = eid_xml__first_element(usp); x != NULL && rc == EID_OK; x = eid_xml__next_element(x)) {
 		char *alg = NULL, *text = NULL;
 		eid_buf token = EID_BUF_INIT, canon = EID_BUF_INIT;
 		eid_tst_result r;
@@ -644,14 +622,14 @@ static int read_values(sigctx *c, xmlNodePtr holder, eid_vdata *vd, size_t *coun
 	xmlNodePtr x, l, v;
 	int rc = EID_OK;
 
-	for (x = first_element(holder); x != NULL && rc == EID_OK; x = next_element(x)) {
+	for (x = eid_xml__first_element(holder); x != NULL && rc == EID_OK; x = eid_xml__next_element(x)) {
 		if (eid_xml__is(x, EID_NS_XADES, "CertificateValues")) {
-			for (v = first_element(x); v != NULL && rc == EID_OK; v = next_element(v))
+			for (v = eid_xml__first_element(x); v != NULL && rc == EID_OK; v = eid_xml__next_element(v))
 				if (eid_xml__is(v, EID_NS_XADES, "EncapsulatedX509Certificate"))
 					rc = read_value(c, v, EID_VDATA_CERT, vd, count);
 		} else if (eid_xml__is(x, EID_NS_XADES, "RevocationValues")) {
-			for (l = first_element(x); l != NULL && rc == EID_OK; l = next_element(l))
-				for (v = first_element(l); v != NULL && rc == EID_OK; v = next_element(v)) {
+			for (l = eid_xml__first_element(x); l != NULL && rc == EID_OK; l = eid_xml__next_element(l))
+				for (v = eid_xml__first_element(l); v != NULL && rc == EID_OK; v = eid_xml__next_element(v)) {
 					if (eid_xml__is(l, EID_NS_XADES, "CRLValues") &&
 					    eid_xml__is(v, EID_NS_XADES, "EncapsulatedCRLValue"))
 						rc = read_value(c, v, EID_VDATA_CRL, vd, count);
@@ -671,7 +649,7 @@ static int read_vdata(sigctx *c, xmlNodePtr usp, eid_vdata *vd)
 	size_t count = 0;
 	int rc = read_values(c, usp, vd, &count);
 
-	for (x = first_element(usp); x != NULL && rc == EID_OK; x = next_element(x))
+	for (x = eid_xml__first_element(usp); x != NULL && rc == EID_OK; x = eid_xml__next_element(x))
 		if (eid_xml__is(x, EID_NS_XADES141, "TimeStampValidationData"))
 			rc = read_values(c, x, vd, &count);
 	return rc;
@@ -689,7 +667,7 @@ static int archive_timestamps(sigctx *c, xmlNodePtr usp, eid_tst_result *best)
 	size_t n = 0;
 	int rc = EID_OK;
 
-	for (x = first_element(usp); x != NULL && rc == EID_OK; x = next_element(x)) {
+	for (x = eid_xml__first_element(usp); x != NULL && rc == EID_OK; x = eid_xml__next_element(x)) {
 		char *alg = NULL, *text = NULL;
 		eid_buf token = EID_BUF_INIT, input = EID_BUF_INIT;
 		eid_c14n mode = EID_C14N_10;
@@ -739,7 +717,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 			    const eid_xml_resolver *res, const eid_xades_source *data_src, const eid_verify_opts *o,
 			    time_t when)
 {
-	xmlNodePtr si = first_element(sig), sv = next_element(si), x, cm, sm, qp = NULL, ssp = NULL, scert = NULL;
+	xmlNodePtr si = eid_xml__first_element(sig), sv = eid_xml__next_element(si), x, cm, sm, qp = NULL, ssp = NULL, scert = NULL;
 	char *cm_alg = NULL, *sm_alg = NULL, *sv_text = NULL, *sig_id = attr_of(sig, "Id"), *when_text = NULL;
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	X509 *signer = NULL;
@@ -778,8 +756,8 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 		     "a ds:Signature must hold one SignedInfo, then one SignatureValue");
 		goto out;
 	}
-	cm = first_element(si);
-	sm = next_element(cm);
+	cm = eid_xml__first_element(si);
+	sm = eid_xml__next_element(cm);
 	cm_alg = attr_of(cm, "Algorithm");
 	sm_alg = attr_of(sm, "Algorithm");
 	ct.mode = EID_C14N_10;
@@ -803,7 +781,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	}
 
 	/* references */
-	for (x = next_element(sm); x != NULL && rc == EID_OK; x = next_element(x)) {
+	for (x = eid_xml__next_element(sm); x != NULL && rc == EID_OK; x = eid_xml__next_element(x)) {
 		if (!eid_xml__is(x, EID_NS_DS, "Reference")) {
 			fail(&c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "SignedInfo holds a %.60s", (const char *)x->name);
 			break;
@@ -820,12 +798,12 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 		fail(&c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "SignedInfo has no reference");
 
 	/* the qualifying properties: this signature's own, signed once */
-	for (x = first_element(sig); x != NULL; x = next_element(x)) {
+	for (x = eid_xml__first_element(sig); x != NULL; x = eid_xml__next_element(x)) {
 		xmlNodePtr q;
 
 		if (!eid_xml__is(x, EID_NS_DS, "Object"))
 			continue;
-		for (q = first_element(x); q != NULL; q = next_element(q))
+		for (q = eid_xml__first_element(x); q != NULL; q = eid_xml__next_element(q))
 			if (eid_xml__is(q, EID_NS_XADES, "QualifyingProperties")) {
 				if (qp != NULL)
 					fail(&c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "two QualifyingProperties");
@@ -866,7 +844,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 		for (k = 0; k < c.nrefs; k++) {
 			int found = 0;
 
-			for (x = first_element(sdop); x != NULL && c.ref_ids[k] != NULL; x = next_element(x)) {
+			for (x = eid_xml__first_element(sdop); x != NULL && c.ref_ids[k] != NULL; x = eid_xml__next_element(x)) {
 				char *oref = attr_of(x, "ObjectReference");
 				char *mime = text_of(eid_xml__child(x, EID_NS_XADES, "MimeType"));
 
@@ -1026,7 +1004,7 @@ static int skeleton_enough(xmlDocPtr doc, xmlNodePtr n)
 			continue;
 		}
 		si = eid_xml__child(n, EID_NS_DS, "SignedInfo");
-		for (ref = first_element(si); ref != NULL; ref = next_element(ref)) {
+		for (ref = eid_xml__first_element(si); ref != NULL; ref = eid_xml__next_element(ref)) {
 			char *uri = attr_of(ref, "URI");
 			xmlNodePtr target = NULL, x;
 			int inside = uri == NULL || uri[0] != '#';

@@ -39,29 +39,6 @@
 
 static char orig_marker; /* _private of the document's own non-element nodes */
 
-static xmlNodePtr first_element(xmlNodePtr n)
-{
-	for (n = n ? n->children : NULL; n != NULL && n->type != XML_ELEMENT_NODE; n = n->next)
-		;
-	return n;
-}
-
-static xmlNodePtr next_element(xmlNodePtr n)
-{
-	for (n = n ? n->next : NULL; n != NULL && n->type != XML_ELEMENT_NODE; n = n->next)
-		;
-	return n;
-}
-
-/* Is @a @n or one of its ancestors? */
-static int is_ancestor(xmlNodePtr a, xmlNodePtr n)
-{
-	for (; n != NULL; n = n->parent)
-		if (n == a)
-			return 1;
-	return 0;
-}
-
 /* The text of a value element: text only (no comment, PI or element in it), or NULL. */
 static char *text_of(xmlNodePtr n)
 {
@@ -208,7 +185,7 @@ static int process_reference(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ref, eid_
 	int env = 0, b64 = 0, have = 0, comments = 0, nt = 0, rc = EID_OK;
 	eid_c14n tmode = EID_C14N_10;
 
-	for (x = first_element(tr); x != NULL && rc == EID_OK; x = next_element(x), nt++) {
+	for (x = eid_xml__first_element(tr); x != NULL && rc == EID_OK; x = eid_xml__next_element(x), nt++) {
 		char *alg = (char *)xmlGetNoNsProp(x, (const xmlChar *)"Algorithm");
 
 		if (!eid_xml__is(x, EID_NS_DS, "Transform") || alg == NULL)
@@ -252,7 +229,7 @@ static int process_reference(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ref, eid_
 			eid_buf_clear(&raw);
 		} else if (rc == EID_OK) {
 			/* a same-document reference never covers comments (XML-DSig 4.3.3.3) */
-			xmlNodePtr exclude = env && is_ancestor(target ? target : xmlDocGetRootElement(doc), sig) ? sig : NULL;
+			xmlNodePtr exclude = env && eid_xml__is_ancestor(target ? target : xmlDocGetRootElement(doc), sig) ? sig : NULL;
 
 			rc = put_c14n(doc, target, exclude, have ? tmode : mode, 0,
 				      have && prefixes[0] ? (const char *const *)prefixes : NULL, md, out);
@@ -278,9 +255,9 @@ static xmlNodePtr qualifying_props(xmlNodePtr sig)
 {
 	xmlNodePtr x, q;
 
-	for (x = first_element(sig); x != NULL; x = next_element(x))
+	for (x = eid_xml__first_element(sig); x != NULL; x = eid_xml__next_element(x))
 		if (eid_xml__is(x, EID_NS_DS, "Object"))
-			for (q = first_element(x); q != NULL; q = next_element(q))
+			for (q = eid_xml__first_element(x); q != NULL; q = eid_xml__next_element(q))
 				if (eid_xml__is(q, EID_NS_XADES, "QualifyingProperties"))
 					return q;
 	return NULL;
@@ -295,7 +272,7 @@ static xmlNodePtr unsigned_sig_props(xmlNodePtr qp)
 int eid_xades__archive_input(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ats, eid_c14n mode, int comments,
 			     const eid_xades_source *src, EVP_MD_CTX *md, eid_buf *out)
 {
-	xmlNodePtr si = first_element(sig), sv = next_element(si), ki = eid_xml__child(sig, EID_NS_DS, "KeyInfo");
+	xmlNodePtr si = eid_xml__first_element(sig), sv = eid_xml__next_element(si), ki = eid_xml__child(sig, EID_NS_DS, "KeyInfo");
 	xmlNodePtr qp = qualifying_props(sig), x;
 	size_t nrefs = 0;
 	int rc = EID_OK;
@@ -305,7 +282,7 @@ int eid_xades__archive_input(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ats, eid_
 	if (!eid_xml__is(si, EID_NS_DS, "SignedInfo") || !eid_xml__is(sv, EID_NS_DS, "SignatureValue"))
 		return eid_error__set(EID_EFORMAT, "a ds:Signature must hold SignedInfo, then SignatureValue");
 	/* 1: the references, in order (the SignedProperties' among them) */
-	for (x = first_element(si); x != NULL && rc == EID_OK; x = next_element(x)) {
+	for (x = eid_xml__first_element(si); x != NULL && rc == EID_OK; x = eid_xml__next_element(x)) {
 		if (!eid_xml__is(x, EID_NS_DS, "Reference"))
 			continue;
 		if (++nrefs > REFS_MAX)
@@ -320,11 +297,11 @@ int eid_xades__archive_input(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ats, eid_
 	if (rc == EID_OK && ki != NULL)
 		rc = put_c14n(doc, ki, NULL, mode, comments, NULL, md, out);
 	/* 3: the unsigned signature properties before this archive timestamp */
-	for (x = first_element(unsigned_sig_props(qp)); x != NULL && x != ats && rc == EID_OK; x = next_element(x))
+	for (x = eid_xml__first_element(unsigned_sig_props(qp)); x != NULL && x != ats && rc == EID_OK; x = eid_xml__next_element(x))
 		rc = put_c14n(doc, x, NULL, mode, comments, NULL, md, out);
 	/* 4: the other ds:Object elements */
-	for (x = first_element(sig); x != NULL && rc == EID_OK; x = next_element(x))
-		if (eid_xml__is(x, EID_NS_DS, "Object") && (qp == NULL || !is_ancestor(x, qp)))
+	for (x = eid_xml__first_element(sig); x != NULL && rc == EID_OK; x = eid_xml__next_element(x))
+		if (eid_xml__is(x, EID_NS_DS, "Object") && (qp == NULL || !eid_xml__is_ancestor(x, qp)))
 			rc = put_c14n(doc, x, NULL, mode, comments, NULL, md, out);
 	return rc;
 }
@@ -756,7 +733,7 @@ static int token_of(xmlNodePtr ts, eid_buf *out)
  */
 static int add_timestamp(ext *x, xmlNodePtr sig, xmlNodePtr usp, int archive, xmlNodePtr *out)
 {
-	xmlNodePtr ts, cm, sv = next_element(first_element(sig));
+	xmlNodePtr ts, cm, sv = eid_xml__next_element(eid_xml__first_element(sig));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dl = 0;
@@ -815,8 +792,8 @@ static int find_signer(xmlNodePtr sig, xmlNodePtr qp, STACK_OF(X509) *certs, X50
 	int i;
 
 	*signer = NULL;
-	for (d = first_element(ki); d != NULL; d = next_element(d))
-		for (c = eid_xml__is(d, EID_NS_DS, "X509Data") ? first_element(d) : NULL; c != NULL; c = next_element(c)) {
+	for (d = eid_xml__first_element(ki); d != NULL; d = eid_xml__next_element(d))
+		for (c = eid_xml__is(d, EID_NS_DS, "X509Data") ? eid_xml__first_element(d) : NULL; c != NULL; c = eid_xml__next_element(c)) {
 			eid_buf der = EID_BUF_INIT;
 			char *text;
 			X509 *cert = NULL;
@@ -840,7 +817,7 @@ static int find_signer(xmlNodePtr sig, xmlNodePtr qp, STACK_OF(X509) *certs, X50
 	if ((sc = eid_xml__child(ssp, EID_NS_XADES, "SigningCertificateV2")) == NULL)
 		sc = eid_xml__child(ssp, EID_NS_XADES, "SigningCertificate");
 	for (i = 0; i < sk_X509_num(certs) && *signer == NULL; i++)
-		for (c = first_element(sc); c != NULL && *signer == NULL; c = next_element(c)) {
+		for (c = eid_xml__first_element(sc); c != NULL && *signer == NULL; c = eid_xml__next_element(c)) {
 			xmlNodePtr cd = eid_xml__child(c, EID_NS_XADES, "CertDigest");
 			char *alg = (char *)xmlGetNoNsProp(eid_xml__child(cd, EID_NS_DS, "DigestMethod"),
 							   (const xmlChar *)"Algorithm");
@@ -876,7 +853,7 @@ static int check_detached(ext *x, xmlNodePtr sig)
 	xmlNodePtr ref;
 	int rc = EID_OK;
 
-	for (ref = first_element(first_element(sig)); ref != NULL && rc == EID_OK; ref = next_element(ref)) {
+	for (ref = eid_xml__first_element(eid_xml__first_element(sig)); ref != NULL && rc == EID_OK; ref = eid_xml__next_element(ref)) {
 		char *uri = (char *)xmlGetNoNsProp(ref, (const xmlChar *)"URI"), name[1024];
 		char *alg = (char *)xmlGetNoNsProp(eid_xml__child(ref, EID_NS_DS, "DigestMethod"),
 						   (const xmlChar *)"Algorithm");
@@ -919,7 +896,7 @@ next:
 
 static int extend_signature(ext *x, xmlNodePtr sig, long index)
 {
-	xmlNodePtr si = first_element(sig), sv = next_element(si), qp = qualifying_props(sig), up, usp, c, next;
+	xmlNodePtr si = eid_xml__first_element(sig), sv = eid_xml__next_element(si), qp = qualifying_props(sig), up, usp, c, next;
 	xmlNodePtr last_ats = NULL;
 	STACK_OF(X509) *certs = NULL;
 	eid_vdata v = EID_VDATA_INIT;
@@ -961,7 +938,7 @@ static int extend_signature(ext *x, xmlNodePtr sig, long index)
 		rc = eid_error__set(EID_ENOMEM, NULL);
 		goto out;
 	}
-	for (c = first_element(usp); c != NULL; c = next_element(c)) {
+	for (c = eid_xml__first_element(usp); c != NULL; c = eid_xml__next_element(c)) {
 		has_ts |= eid_xml__is(c, EID_NS_XADES, "SignatureTimeStamp");
 		has_cv |= eid_xml__is(c, EID_NS_XADES, "CertificateValues");
 		has_rv |= eid_xml__is(c, EID_NS_XADES, "RevocationValues");
@@ -975,8 +952,8 @@ static int extend_signature(ext *x, xmlNodePtr sig, long index)
 	}
 	/* B-LT: the TSAs' data after their timestamps, then the signer's (nothing may come before an archive timestamp) */
 	if (x->o->level >= EID_LEVEL_B_LT && last_ats == NULL) {
-		for (c = first_element(usp); c != NULL && rc == EID_OK; c = next) {
-			next = next_element(c);
+		for (c = eid_xml__first_element(usp); c != NULL && rc == EID_OK; c = next) {
+			next = eid_xml__next_element(c);
 			if (!eid_xml__is(c, EID_NS_XADES, "SignatureTimeStamp") ||
 			    eid_xml__is(next, EID_NS_XADES141, "TimeStampValidationData"))
 				continue;

@@ -407,3 +407,25 @@ int eid_xml__b64_encode(const unsigned char *p, size_t len, eid_buf *out)
 	out->len = (size_t)EVP_EncodeBlock(out->data, p, (int)len);
 	return EID_OK;
 }
+
+xmlNodePtr eid_xml__first_element(xmlNodePtr n)
+{
+	for (n = n ? n->children : NULL; n != NULL && n->type != XML_ELEMENT_NODE; n = n->next)
+		;
+	return n;
+}
+
+xmlNodePtr eid_xml__next_element(xmlNodePtr n)
+{
+	for (n = n ? n->next : NULL; n != NULL && n->type != XML_ELEMENT_NODE; n = n->next)
+		;
+	return n;
+}
+
+int eid_xml__is_ancestor(xmlNodePtr a, xmlNodePtr n)
+{
+	for (; n != NULL; n = n->parent)
+		if (n == a)
+			return 1;
+	return 0;
+}

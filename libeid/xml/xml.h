@@ -116,4 +116,10 @@ int eid_xml__b64_decode(const char *text, eid_buf *out);
 /* Bytes into base64 without line breaks. */
 int eid_xml__b64_encode(const unsigned char *p, size_t len, eid_buf *out);
 
+/* The first element child of @n, the next element sibling of @n (NULL when none or @n is NULL). */
+xmlNodePtr eid_xml__first_element(xmlNodePtr n);
+xmlNodePtr eid_xml__next_element(xmlNodePtr n);
+/* Whether @a is @n or one of its ancestors. */
+int eid_xml__is_ancestor(xmlNodePtr a, xmlNodePtr n);
+
 #endif
