@@ -273,6 +273,11 @@ static int collect_status(eid_vdata *v, eid_online *o, X509 *cert, X509 *issuer,
 
 	if (eid_pki__no_check(cert) || !eid_pki__names_revocation(cert))
 		return EID_OK;
+	/* asked already for another path of the same signature (a CA shared by the signer and a TSA) */
+	if (v->ocsps != NULL && eid_vdata__status(v, cert, issuer, NULL, 0, &r, why, sizeof(why)) == EID_OK &&
+	    strcmp(r.url, "OCSP") == 0 && r.status == V_OCSP_CERTSTATUS_GOOD)
+		return EID_OK;
+	eid_error_clear();
 	rc = eid_online__ocsp(o, cert, issuer, NULL, pool, &r, &resp);
 	if (rc == EID_OK) {
 		OCSP_BASICRESP *bs = OCSP_response_get1_basic(resp);

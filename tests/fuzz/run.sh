@@ -15,7 +15,7 @@ cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fvisibility=hidden"
 inc="-I$build -I$build/include -I$top/include -I$top/libeid $(pkg-config --cflags libcrypto json-c p11-kit-1 libxml-2.0 libzip libpcsclite)"
 libs="$(pkg-config --libs libcrypto json-c zlib libxml-2.0 libzip libpcsclite) -ldl -lpthread"
-srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,asic,verify,card}/*.c)
+srcs=$(ls "$top"/libeid/{common,token,pki,cms,pdf,xml,xades,asic,ltv,verify,card}/*.c)
 
 pki=$build/tests/run/pki
 [ -f "$pki/.complete" ] || { echo "no fixtures in $pki (run make check first)"; exit 1; }
@@ -61,6 +61,24 @@ if [ -x "$build/tools/eid-sign" ]; then
 	mkdir -p "$out/corpus-zip"
 	sign -f asice "$out/data.txt" "$out/corpus-xml/plain.xml" -o "$out/corpus-zip/signed.asice"
 	sign -f asics "$out/data.txt" -o "$out/corpus-zip/signed.asics"
+fi
+
+# Long-term signatures (B-LTA: validation data and archive timestamps) in every
+# format, from a PKI of their own with its TSA and OCSP responder on 127.0.0.1.
+if [ -x "$build/tools/eid-sign" ] && command -v python3 >/dev/null; then
+	lt=$(mktemp -d)
+	port=$(bash "$top/tests/pki/servers.sh" free-port)
+	if bash "$top/tests/pki/make-pki.sh" "$lt/pki" "http://127.0.0.1:$port" >/dev/null 2>&1 &&
+	   eval "$(bash "$top/tests/pki/servers.sh" start "$lt/srv" "$lt/pki" 2>/dev/null)"; then
+		ltsign() { no_proxy=127.0.0.1 "$build/tools/eid-sign" --pkcs12 "$lt/pki/citizen-p256.p12" --pass pass:test \
+			-l B-LTA --tsa "$EID_TEST_TSA_URL" "$@" >/dev/null 2>&1 || echo "warning: no B-LTA seed $*"; }
+		ltsign -f cades "$doc" -o "$out/corpus-cms/lta.der"
+		[ -f "$pdfs/classic-1.3.pdf" ] && ltsign "$pdfs/classic-1.3.pdf" -o "$out/corpus-pdf/lta.pdf"
+		ltsign -f xades --packaging enveloped "$out/corpus-xml/plain.xml" -o "$out/corpus-xml/lta.xml"
+		ltsign -f asice "$out/data.txt" -o "$out/corpus-zip/lta.asice"
+		bash "$top/tests/pki/servers.sh" stop "$lt/srv" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$lt"
 fi
 
 # ZIP: ASiC-E and ASiC-S containers with folders, non-ASCII names, data

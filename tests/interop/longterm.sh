@@ -105,6 +105,20 @@ expect_status 3 "--extend without --tsa: refused" "$SIGN" --extend B-LT "$T/t.pd
 expect_status 3 "--extend B-B: refused" "$SIGN" --extend B-B --tsa "$TSA" "$T/t.pdf" -o "$T/f.pdf"
 expect_status 3 "--extend with a key option: refused" "$SIGN" --extend B-LT --tsa "$TSA" --pkcs12 "$P/citizen-rsa2048.p12" "$T/t.pdf" -o "$T/f.pdf"
 expect_status 3 "--extend of a file that is no signature: refused" "$SIGN" --extend B-LT --tsa "$TSA" "$T/doc.txt" -o "$T/f.pdf"
+# ---- the CA's own status: the intermediate's, from the root's responder
+expect_status 0 "B-LT: the intermediate's status is carried too" check --json "$T/lt.pdf"
+if [ "$(grep -c 'is not known\|names no OCSP' "$T/out")" = 0 ]; then ok "... no certificate of the path left unchecked"; else not_ok "a certificate of the path was not checked"; fi
+expect_status 0 "a B-T signature before the CA is revoked" sign citizen-rsa3072 -l B-T -f cades "$T/doc.txt" -o "$T/ca-before.p7s"
+sleep 2
+revoke int
+expect_status 0 "the intermediate revoked after the timestamp: the signature stands (--online)" \
+	check --online "$T/ca-before.p7s" --data "$T/doc.txt"
+expect_grep "CN=libeid Test Citizen CA.*was revoked at .* after the timestamp" "$T/out" "... with a warning naming the CA"
+expect_status 0 "a B-T signature after the CA was revoked" sign citizen-rsa3072 -l B-T -f cades "$T/doc.txt" -o "$T/ca-after.p7s"
+expect_status 2 "... TOTAL-FAILED (--online)" check --online "$T/ca-after.p7s" --data "$T/doc.txt"
+expect_grep "TOTAL-FAILED / REVOKED" "$T/out" "... REVOKED"
+expect_grep "CN=libeid Test Citizen CA.*was revoked at .* before the signature's timestamp" "$T/out" "... naming the CA"
+
 bash "$EID_TEST_SRCDIR/tests/pki/servers.sh" stop "$T/srv" >/dev/null 2>&1
 expect_status 3 "--extend B-LT with the OCSP responder and CRLs down: fails" \
 	"$SIGN" --extend B-LT --tsa "$TSA" --timeout 2 "$T/t.pdf" -o "$T/f.pdf"

@@ -231,7 +231,8 @@ basicConstraints        = critical, CA:TRUE, pathlen:0
 keyUsage                = critical, keyCertSign, cRLSign
 subjectKeyIdentifier    = hash
 authorityKeyIdentifier  = keyid:always
-authorityInfoAccess     = caIssuers;URI:\${BASE_URL}/root.crt
+authorityInfoAccess     = OCSP;URI:\${BASE_URL}/ocsp, caIssuers;URI:\${BASE_URL}/root.crt
+crlDistributionPoints   = URI:\${BASE_URL}/root.crl
 
 [ v3_nonrep ]
 basicConstraints        = CA:FALSE
