@@ -117,6 +117,10 @@ cms_ok "..." "$T/lt.p7s"
 count "$T/lt.p7s" > "$T/n"
 expect_grep "version=5 certs=5 crls=1 ocsp=2 ats=0" "$T/n" "... SignedData v5: the path and the TSA's, a CRL, RFC 5940 OCSP responses (signer, CA)"
 
+# the CRL this signature carries for its TSAs is older than its archive timestamp (renewal below
+# must then add a newer one)
+curl -s -f -X POST "$BASE/admin/gencrl" >/dev/null
+sleep 2
 expect_status 0 "eid-sign -f cades -l B-LTA" sign -f cades -l B-LTA --tsa "$TSA" "$T/doc.txt" -o "$T/lta.p7s"
 expect_status 0 "... eid-verify offline" check "$T/lta.p7s" --data "$T/doc.txt"
 level_is LTA "..."
