@@ -116,14 +116,17 @@ done
 # ---- the PINs never appear in a log: pcscd's (with the driver's lines), the
 # card emulator's APDU log, the EID_DEBUG=5 traces.  BCD PIN blocks (Belpic)
 # are looked for as hex too.
+short_hex() { grep -oiE '[0-9a-f]+' "$1" 2>/dev/null | awk 'length($0) <= 80'; }
 leak=
 for s in "${SECRETS[@]}"; do
 	for f in "$P/pcscd.log" "$P/card0.log" "$P/card0.err" "$T/trace.log"; do
 		hex=$(printf '%s' "$s" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
 		bcd=$(printf '2%X%s' "${#s}" "$s")
-		# a word match (the logs are full of hex: a 4-digit PIN as a substring means nothing)
-		if grep -qwF -- "$s" "$f" 2>/dev/null || grep -qiF -- "$hex" "$f" 2>/dev/null ||
-			grep -qiE -- "(^|[^0-9A-F])$bcd" "$f" 2>/dev/null; then
+		# a word match (the logs are full of hex: a 4-digit PIN as a substring means nothing);
+		# the hex and BCD forms in runs of hex no longer than a PIN command (certificate and file
+		# dumps hold ASCII times such as "...1234Z" that are no PIN)
+		if grep -qwF -- "$s" "$f" 2>/dev/null ||
+			short_hex "$f" | grep -qiF -- "$hex" || short_hex "$f" | grep -qiE -- "^$bcd"; then
 			leak="$leak $(basename "$f")"
 		fi
 	done
