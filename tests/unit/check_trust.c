@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 
 #include "pki/pki.h"
 #include "unit.h"
@@ -368,6 +369,71 @@ START_TEST(test_trust_pki__validate_chain__self_signed_leaf)
 }
 END_TEST
 
+/* ---- eid_vdata: validation data read back ---- */
+
+static void add_file(eid_vdata *v, int kind, const char *name, int want)
+{
+	char *path = unit_pki(name);
+	eid_buf b = EID_BUF_INIT;
+
+	ck_assert_int_eq(eid_io__read_file(path, 1 << 20, &b), EID_OK);
+	ck_assert_int_eq(eid_vdata__add_der(v, kind, b.data, b.len), want);
+	eid_buf_clear(&b);
+	free(path);
+}
+
+START_TEST(test_vdata__add_der)
+{
+	eid_vdata v = EID_VDATA_INIT;
+	static const unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01 };
+
+	add_file(&v, EID_VDATA_CERT, "int.der", EID_OK);
+	add_file(&v, EID_VDATA_CERT, "int.der", EID_OK); /* the same again: kept once */
+	ck_assert_int_eq(sk_X509_num(v.certs), 1);
+	add_file(&v, EID_VDATA_CRL, "int.crl.der", EID_OK);
+	ck_assert_int_eq(sk_X509_CRL_num(v.crls), 1);
+	ck_assert_int_eq(eid_vdata__has_revocation(&v), 1);
+	ck_assert_int_eq(eid_vdata__add_der(&v, EID_VDATA_OCSP, junk, sizeof(junk)), EID_EFORMAT);
+	ck_assert_int_eq(eid_vdata__add_der(&v, EID_VDATA_CERT, junk, 0), EID_EFORMAT);
+	/* a certificate where a CRL is expected */
+	add_file(&v, EID_VDATA_CRL, "int.der", EID_EFORMAT);
+	ck_assert_int_eq(sk_X509_CRL_num(v.crls), 1);
+	eid_vdata__clear(&v);
+	ck_assert_ptr_null(v.certs);
+}
+END_TEST
+
+START_TEST(test_vdata__status_from_crl)
+{
+	eid_vdata v = EID_VDATA_INIT;
+	X509 *good = pki_cert("citizen-rsa2048.crt"), *revoked = pki_cert("revoked-rsa2048.crt");
+	X509 *issuer = pki_cert("int.crt"), *other = pki_cert("other-root.crt");
+	eid_ocsp_result r;
+	char why[300];
+
+	add_file(&v, EID_VDATA_CRL, "int.crl.der", EID_OK);
+	ck_assert_int_eq(eid_vdata__status(&v, good, issuer, NULL, 0, &r, why, sizeof(why)), EID_OK);
+	ck_assert_int_eq(r.status, V_OCSP_CERTSTATUS_GOOD);
+	ck_assert_str_eq(r.url, "CRL");
+	ck_assert_int_eq(eid_vdata__status(&v, revoked, issuer, NULL, 0, &r, why, sizeof(why)), EID_OK);
+	ck_assert_int_eq(r.status, V_OCSP_CERTSTATUS_REVOKED);
+	ck_assert_int_gt(r.revoked_at, 0);
+	/* issued before the proof of existence: proves nothing, and says why */
+	ck_assert_int_eq(eid_vdata__status(&v, good, issuer, NULL, r.this_update + 1, &r, why, sizeof(why)),
+			 EID_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(why, "predates"));
+	/* another issuer's CRL says nothing about this certificate */
+	ck_assert_int_eq(eid_vdata__status(&v, good, other, NULL, 0, &r, why, sizeof(why)), EID_ENOTFOUND);
+	eid_vdata__clear(&v);
+	ck_assert_int_eq(eid_vdata__status(&v, good, issuer, NULL, 0, &r, why, sizeof(why)), EID_ENOTFOUND);
+	ck_assert_str_eq(why, "");
+	X509_free(good);
+	X509_free(revoked);
+	X509_free(issuer);
+	X509_free(other);
+}
+END_TEST
+
 static Suite *trust_suite(void)
 {
 	Suite *s = suite_create("trust");
@@ -403,6 +469,12 @@ static Suite *trust_suite(void)
 	tcase_add_test(tc, test_trust_pki__validate_chain__expired);
 	tcase_add_test(tc, test_trust_pki__validate_chain__untrusted);
 	tcase_add_test(tc, test_trust_pki__validate_chain__self_signed_leaf);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("eid_vdata");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_vdata__add_der);
+	tcase_add_test(tc, test_vdata__status_from_crl);
 	suite_add_tcase(s, tc);
 	return s;
 }
