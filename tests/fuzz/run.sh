@@ -72,7 +72,9 @@ if [ -x "$build/tools/eid-sign" ] && command -v python3 >/dev/null; then
 	   eval "$(bash "$top/tests/pki/servers.sh" start "$lt/srv" "$lt/pki" 2>/dev/null)"; then
 		ltsign() { no_proxy=127.0.0.1 "$build/tools/eid-sign" --pkcs12 "$lt/pki/citizen-p256.p12" --pass pass:test \
 			-l B-LTA --tsa "$EID_TEST_TSA_URL" "$@" >/dev/null 2>&1 || echo "warning: no B-LTA seed $*"; }
-		ltsign -f cades "$doc" -o "$out/corpus-cms/lta.der"
+		# over the data fuzz_cms checks against
+		printf 'The quick brown fox jumps over the lazy dog.\n' > "$lt/data"
+		ltsign -f cades "$lt/data" -o "$out/corpus-cms/lta.der"
 		[ -f "$pdfs/classic-1.3.pdf" ] && ltsign "$pdfs/classic-1.3.pdf" -o "$out/corpus-pdf/lta.pdf"
 		ltsign -f xades --packaging enveloped "$out/corpus-xml/plain.xml" -o "$out/corpus-xml/lta.xml"
 		ltsign -f asice "$out/data.txt" -o "$out/corpus-zip/lta.asice"
