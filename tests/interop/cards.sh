@@ -103,7 +103,7 @@ insert belpic-1.8-blocked-pin
 seen=$(wc -l < "$P/card0.log")
 expect_status 2 "BE blocked: verify exit 2" "$CARD" pin verify --pin pass:1234
 expect_grep "blocked; nothing was sent" "$T/err" "BE blocked: nothing sent"
-if tail -n +"$((seen + 1))" "$P/card0.log" | grep -qi "> *0020"; then not_ok "a VERIFY reached the blocked card"; else ok "no VERIFY reached the blocked card"; fi
+if tail -n +"$((seen + 1))" "$P/card0.log" | grep -i "> *0020" >/dev/null; then not_ok "a VERIFY reached the blocked card"; else ok "no VERIFY reached the blocked card"; fi
 
 insert esteid-2018
 expect_status 2 "EE: wrong PIN2" "$CARD" pin verify --which sign --pin pass:11111
@@ -158,7 +158,7 @@ expect_grep "PKCS#15 card" "$T/out" "... its profile"
 expect_status 0 "... its signature certificate by key usage" "$CARD" certificate sign -o "$T/p15.der"
 expect_status 3 "... no identity data: exit 3" "$CARD" identity
 # its ATR announces extended Lc/Le: READ BINARY asks 4096 bytes at once (Le 00 10 00)
-if tail -n +"$((seen + 1))" "$P/card0.log" | grep -qE "> 00B0[0-9A-F]{4}001000"; then ok "... read with extended-length APDUs"; else
+if tail -n +"$((seen + 1))" "$P/card0.log" | grep -E "> 00B0[0-9A-F]{4}001000" >/dev/null; then ok "... read with extended-length APDUs"; else
 	not_ok "no extended-length READ BINARY"; tail -n +"$((seen + 1))" "$P/card0.log" | grep "> 00B0" | head -3 | sed 's/^/  | /'; fi
 openssl x509 -in "$T/cards/pkcs15/sign.crt" -outform DER -out "$T/p15-want.der"
 if cmp -s "$T/p15.der" "$T/p15-want.der"; then ok "... the certificate's bytes"; else not_ok "the PKCS#15 certificate differs"; fi

@@ -126,7 +126,7 @@ for s in "${SECRETS[@]}"; do
 		# the hex and BCD forms in runs of hex no longer than a PIN command (certificate and file
 		# dumps hold ASCII times such as "...1234Z" that are no PIN)
 		if grep -qwF -- "$s" "$f" 2>/dev/null ||
-			short_hex "$f" | grep -qiF -- "$hex" || short_hex "$f" | grep -qiE -- "^$bcd"; then
+			short_hex "$f" | grep -iF -- "$hex" >/dev/null || short_hex "$f" | grep -iE -- "^$bcd" >/dev/null; then
 			leak="$leak $(basename "$f")"
 		fi
 	done
