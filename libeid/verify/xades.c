@@ -66,22 +66,6 @@ static char *attr_of(xmlNodePtr n, const char *name)
 	return (char *)v;
 }
 
-/*
- * The text of a value element (DigestValue, SignatureValue, X509Certificate,
- * SigningTime...): text only, no comment, processing instruction or element
- * in it, so that every reader of the document sees the same value.  NULL
- * otherwise.
- */
-static char *text_of(xmlNodePtr n)
-{
-	xmlNodePtr c;
-
-	for (c = n ? n->children : NULL; c != NULL; c = c->next)
-		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
-			return NULL;
-	return n ? (char *)xmlNodeGetContent(n) : NULL;
-}
-
 /* Element children of @n that are not @ns:@name, or a count of those that are. */
 static size_t count_children(xmlNodePtr n, const char *ns, const char *name)
 {
@@ -226,7 +210,7 @@ static int digest_node(sigctx *c, xmlNodePtr node, const transforms *t, EVP_MD_C
 
 	if (t->base64) {
 		eid_buf raw = EID_BUF_INIT;
-		char *text = text_of(node);
+		char *text = eid_xml__text_of(node);
 		int rc = text ? eid_xml__b64_decode(text, &raw) : eid_error__set(EID_ENOMEM, NULL);
 
 		if (rc == EID_OK && !EVP_DigestUpdate(md, raw.data, raw.len))
@@ -268,7 +252,7 @@ static int check_reference(sigctx *c, xmlNodePtr ref, size_t index)
 		goto out;
 	}
 	if (eid_xades__digest_from_uri(alg, &hash) < 0 ||
-	    (dv = text_of(eid_xml__child(ref, EID_NS_DS, "DigestValue"))) == NULL ||
+	    (dv = eid_xml__text_of(eid_xml__child(ref, EID_NS_DS, "DigestValue"))) == NULL ||
 	    eid_xml__b64_decode(dv, &want) < 0 || want.len != eid_hash_size(hash)) {
 		fail(c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "reference %zu: %s", index + 1,
 		     eid_error_last()->code ? eid_error_last()->message : "a malformed DigestValue");
@@ -397,7 +381,7 @@ static int keyinfo_certs(xmlNodePtr sig, STACK_OF(X509) *out)
 				continue;
 			if (sk_X509_num(out) >= KEYINFO_MAX_CERTS)
 				return eid_error__set(EID_ETOOBIG, "more than %d certificates in KeyInfo", KEYINFO_MAX_CERTS);
-			text = text_of(x);
+			text = eid_xml__text_of(x);
 			if (text != NULL && eid_xml__b64_decode(text, &der) == EID_OK)
 				eid_cert__parse(der.data, der.len, &cert);
 			eid_error_clear();
@@ -418,7 +402,7 @@ static int cert_named(xmlNodePtr signing_cert, X509 *cert)
 	for (c = signing_cert ? signing_cert->children : NULL; c != NULL; c = c->next) {
 		xmlNodePtr cd = eid_xml__child(c, NULL, "CertDigest");
 		char *alg = attr_of(eid_xml__child(cd, EID_NS_DS, "DigestMethod"), "Algorithm");
-		char *dv = text_of(eid_xml__child(cd, EID_NS_DS, "DigestValue"));
+		char *dv = eid_xml__text_of(eid_xml__child(cd, EID_NS_DS, "DigestValue"));
 		unsigned char d[EVP_MAX_MD_SIZE];
 		unsigned int dl = 0;
 		eid_buf want = EID_BUF_INIT;
@@ -516,10 +500,10 @@ static void read_policy_and_role(sigctx *c, xmlNodePtr ssp)
 		xmlNodePtr q = eid_xml__child(eid_xml__child(spid, EID_NS_XADES, "SigPolicyQualifiers"), EID_NS_XADES,
 					      "SigPolicyQualifier");
 
-		id = text_of(eid_xml__child(eid_xml__child(spid, EID_NS_XADES, "SigPolicyId"), EID_NS_XADES, "Identifier"));
+		id = eid_xml__text_of(eid_xml__child(eid_xml__child(spid, EID_NS_XADES, "SigPolicyId"), EID_NS_XADES, "Identifier"));
 		alg = attr_of(eid_xml__child(hash, EID_NS_DS, "DigestMethod"), "Algorithm");
-		dv = text_of(eid_xml__child(hash, EID_NS_DS, "DigestValue"));
-		uri = text_of(eid_xml__child(q, EID_NS_XADES, "SPURI"));
+		dv = eid_xml__text_of(eid_xml__child(hash, EID_NS_DS, "DigestValue"));
+		uri = eid_xml__text_of(eid_xml__child(q, EID_NS_XADES, "SPURI"));
 		if (id == NULL || dv == NULL || eid_xades__digest_from_uri(alg, &h) < 0) {
 			eid_error_clear();
 			eid_sig__warn(c->s, "the signature policy is malformed (no identifier, or no known digest)");
@@ -536,7 +520,7 @@ static void read_policy_and_role(sigctx *c, xmlNodePtr ssp)
 		role = eid_xml__child(eid_xml__child(eid_xml__child(ssp, EID_NS_XADES, "SignerRole"), EID_NS_XADES,
 						     "ClaimedRoles"), EID_NS_XADES, "ClaimedRole");
 	if (role != NULL) {
-		char *r = text_of(role);
+		char *r = eid_xml__text_of(role);
 
 		eid_sig__set(&c->s->role, r);
 		xmlFree(r);
@@ -568,7 +552,7 @@ static int signature_timestamps(sigctx *c, xmlNodePtr qp, xmlNodePtr sv, eid_tst
 		if (!eid_xml__is(x, EID_NS_XADES, "SignatureTimeStamp"))
 			continue;
 		alg = attr_of(eid_xml__child(x, EID_NS_DS, "CanonicalizationMethod"), "Algorithm");
-		text = text_of(eid_xml__child(x, EID_NS_XADES, "EncapsulatedTimeStamp"));
+		text = eid_xml__text_of(eid_xml__child(x, EID_NS_XADES, "EncapsulatedTimeStamp"));
 		if ((alg != NULL && eid_xml__c14n_from_uri(alg, &mode, &comments) < 0) || text == NULL ||
 		    eid_xml__b64_decode(text, &token) < 0 || token.len == 0) {
 			eid_error_clear();
@@ -601,7 +585,7 @@ static int read_value(sigctx *c, xmlNodePtr x, int kind, eid_vdata *vd, size_t *
 				      VDATA_MAX_ITEMS);
 		return EID_OK;
 	}
-	text = text_of(x);
+	text = eid_xml__text_of(x);
 	rc = text != NULL ? eid_xml__b64_decode(text, &der) : EID_EFORMAT;
 	if (rc == EID_OK)
 		rc = eid_vdata__add_der(vd, kind, der.data, der.len);
@@ -685,7 +669,7 @@ static int archive_timestamps(sigctx *c, xmlNodePtr usp, eid_tst_result *best)
 			break;
 		}
 		alg = attr_of(eid_xml__child(x, EID_NS_DS, "CanonicalizationMethod"), "Algorithm");
-		text = text_of(eid_xml__child(x, EID_NS_XADES, "EncapsulatedTimeStamp"));
+		text = eid_xml__text_of(eid_xml__child(x, EID_NS_XADES, "EncapsulatedTimeStamp"));
 		if ((alg != NULL && eid_xml__c14n_from_uri(alg, &mode, &comments) < 0) || text == NULL ||
 		    eid_xml__b64_decode(text, &token) < 0 || token.len == 0) {
 			eid_error_clear();
@@ -773,7 +757,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 		read_prefixes(cm, &ct);
 	eid_sig__set(&c.s->hash, eid_hash_name(hash));
 	eid_sig__set(&c.s->algorithm, scheme == EID_SIG_RSA_PSS ? "RSA-PSS" : scheme == EID_SIG_ECDSA ? "ECDSA" : "RSA");
-	sv_text = text_of(sv);
+	sv_text = eid_xml__text_of(sv);
 	if (sv_text == NULL || eid_xml__b64_decode(sv_text, &value) < 0 || value.len == 0) {
 		fail(&c, EID_TOTAL_FAILED, EID_SUB_FORMAT_FAILURE, "the SignatureValue is not base64");
 		eid_error_clear();
@@ -835,7 +819,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 	if (ssp != NULL) {
 		xmlNodePtr sdop = eid_xml__child(c.signed_props, EID_NS_XADES, "SignedDataObjectProperties");
 
-		when_text = text_of(eid_xml__child(ssp, EID_NS_XADES, "SigningTime"));
+		when_text = eid_xml__text_of(eid_xml__child(ssp, EID_NS_XADES, "SigningTime"));
 		c.s->claimed_time = xsd_time(when_text);
 		if ((scert = eid_xml__child(ssp, EID_NS_XADES, "SigningCertificateV2")) != NULL)
 			v2 = 1;
@@ -846,7 +830,7 @@ static int verify_signature(eid_report *r, xmlDocPtr doc, const source *src, lon
 
 			for (x = eid_xml__first_element(sdop); x != NULL && c.ref_ids[k] != NULL; x = eid_xml__next_element(x)) {
 				char *oref = attr_of(x, "ObjectReference");
-				char *mime = text_of(eid_xml__child(x, EID_NS_XADES, "MimeType"));
+				char *mime = eid_xml__text_of(eid_xml__child(x, EID_NS_XADES, "MimeType"));
 
 				if (eid_xml__is(x, EID_NS_XADES, "DataObjectFormat") && oref && oref[0] == '#' &&
 				    strcmp(oref + 1, c.ref_ids[k]) == 0) {

@@ -39,17 +39,6 @@
 
 static char orig_marker; /* _private of the document's own non-element nodes */
 
-/* The text of a value element: text only (no comment, PI or element in it), or NULL. */
-static char *text_of(xmlNodePtr n)
-{
-	xmlNodePtr c;
-
-	for (c = n ? n->children : NULL; c != NULL; c = c->next)
-		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
-			return NULL;
-	return n ? (char *)xmlNodeGetContent(n) : NULL;
-}
-
 /* ---- names of detached references ---- */
 
 /*
@@ -219,7 +208,7 @@ static int process_reference(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ref, eid_
 			rc = eid_xml__find_id(doc, uri + 1, &target);
 		if (rc == EID_OK && b64) {
 			eid_buf raw = EID_BUF_INIT;
-			char *text = target ? text_of(target) : NULL;
+			char *text = target ? eid_xml__text_of(target) : NULL;
 
 			rc = text != NULL ? eid_xml__b64_decode(text, &raw)
 					  : eid_error__set(EID_EFORMAT, "a base64 reference to no text");
@@ -717,7 +706,7 @@ static int add_values(xmlNodePtr parent, const eid_vdata *v, int certs, int revo
 /* The token of a SignatureTimeStamp or ArchiveTimeStamp (its first EncapsulatedTimeStamp). */
 static int token_of(xmlNodePtr ts, eid_buf *out)
 {
-	char *text = text_of(eid_xml__child(ts, EID_NS_XADES, "EncapsulatedTimeStamp"));
+	char *text = eid_xml__text_of(eid_xml__child(ts, EID_NS_XADES, "EncapsulatedTimeStamp"));
 	int rc = text != NULL ? eid_xml__b64_decode(text, out) : EID_EFORMAT;
 
 	xmlFree(text);
@@ -802,7 +791,7 @@ static int find_signer(xmlNodePtr sig, xmlNodePtr qp, STACK_OF(X509) *certs, X50
 				continue;
 			if (sk_X509_num(certs) >= KEYINFO_MAX_CERTS)
 				return eid_error__set(EID_ETOOBIG, "more than %d certificates in KeyInfo", KEYINFO_MAX_CERTS);
-			if ((text = text_of(c)) != NULL && eid_xml__b64_decode(text, &der) == EID_OK)
+			if ((text = eid_xml__text_of(c)) != NULL && eid_xml__b64_decode(text, &der) == EID_OK)
 				eid_cert__parse(der.data, der.len, &cert);
 			eid_error_clear();
 			xmlFree(text);
@@ -821,7 +810,7 @@ static int find_signer(xmlNodePtr sig, xmlNodePtr qp, STACK_OF(X509) *certs, X50
 			xmlNodePtr cd = eid_xml__child(c, EID_NS_XADES, "CertDigest");
 			char *alg = (char *)xmlGetNoNsProp(eid_xml__child(cd, EID_NS_DS, "DigestMethod"),
 							   (const xmlChar *)"Algorithm");
-			char *dv = text_of(eid_xml__child(cd, EID_NS_DS, "DigestValue"));
+			char *dv = eid_xml__text_of(eid_xml__child(cd, EID_NS_DS, "DigestValue"));
 			unsigned char md[EVP_MAX_MD_SIZE];
 			unsigned int ml = 0;
 			eid_buf want = EID_BUF_INIT;
@@ -857,7 +846,7 @@ static int check_detached(ext *x, xmlNodePtr sig)
 		char *uri = (char *)xmlGetNoNsProp(ref, (const xmlChar *)"URI"), name[1024];
 		char *alg = (char *)xmlGetNoNsProp(eid_xml__child(ref, EID_NS_DS, "DigestMethod"),
 						   (const xmlChar *)"Algorithm");
-		char *dv = text_of(eid_xml__child(ref, EID_NS_DS, "DigestValue"));
+		char *dv = eid_xml__text_of(eid_xml__child(ref, EID_NS_DS, "DigestValue"));
 		eid_buf want = EID_BUF_INIT;
 		unsigned char d[EVP_MAX_MD_SIZE];
 		unsigned int dl = 0;

@@ -429,3 +429,13 @@ int eid_xml__is_ancestor(xmlNodePtr a, xmlNodePtr n)
 			return 1;
 	return 0;
 }
+
+char *eid_xml__text_of(xmlNodePtr n)
+{
+	xmlNodePtr c;
+
+	for (c = n ? n->children : NULL; c != NULL; c = c->next)
+		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
+			return NULL;
+	return n ? (char *)xmlNodeGetContent(n) : NULL;
+}

@@ -122,4 +122,11 @@ xmlNodePtr eid_xml__next_element(xmlNodePtr n);
 /* Whether @a is @n or one of its ancestors. */
 int eid_xml__is_ancestor(xmlNodePtr a, xmlNodePtr n);
 
+/*
+ * The text of a value element when it holds text only (no comment, PI or
+ * element in it, so every reader of the document sees the same value);
+ * NULL otherwise.  Freed with xmlFree().
+ */
+char *eid_xml__text_of(xmlNodePtr n);
+
 #endif
